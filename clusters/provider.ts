@@ -1,0 +1,67 @@
+// The one interface every cluster provider (local, vm, kind) implements. Steps and the CLI talk to
+// clusters only through it, so the same .feature files run unchanged on every provider.
+
+/** Which Multus build the suite installs: ours, or any binary that reads the upstream config format. */
+export type PluginUnderTest = { kind: 'bundled' } | { kind: 'path'; path: string };
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** One CNI call as the container runtime saw it (the node agent times it). */
+export interface CniCallRecord {
+  op: 'ADD' | 'DEL' | 'CHECK' | 'STATUS' | 'GC';
+  node: string;
+  namespace: string;
+  pod: string;
+  containerId: string;
+  /** Wall time of the call from spawn to exit, milliseconds. */
+  ms: number;
+  exitCode: number;
+  /** Per-delegate wall times from the plugin's JSON log, when the plugin under test writes one. */
+  delegates: { network: string; type: string; ms: number }[];
+  /** ISO time the call started. */
+  startedAt: string;
+}
+
+export interface ClusterOptions {
+  /** Cluster name; also the prefix of every namespace/link the provider creates. */
+  name: string;
+  nodes: number;
+  plugin: PluginUnderTest;
+  /** Where logs, exported state and reports for this cluster go. */
+  workDir: string;
+  /** Progress lines for a person watching ("creating node node-1 …"). */
+  progress?: (line: string) => void;
+}
+
+export interface Cluster {
+  readonly name: string;
+  readonly provider: 'local' | 'vm' | 'kind';
+  /** Path to a kubeconfig file that kubectl and @kubernetes/client-node can use from the host. */
+  readonly kubeconfigPath: string;
+  /** Node names, in order (node-1, node-2, …). */
+  nodeNames(): Promise<string[]>;
+  /** Run argv inside the pod's network namespace (e.g. ["ip", "-j", "addr"]). */
+  podExec(namespace: string, pod: string, argv: string[]): Promise<ExecResult>;
+  /** Run argv on a node as on that host (its network namespace and its own /etc/cni, /opt/cni/bin, /var/lib/cni). */
+  nodeExec(node: string, argv: string[]): Promise<ExecResult>;
+  /** CNI calls made since the cluster came up (or since the given ISO time). */
+  cniCalls(since?: string): Promise<CniCallRecord[]>;
+  /** The plugin's log lines (JSON lines, as written) on a node, optionally only those of one container. */
+  pluginLog(node: string, containerId?: string): Promise<string[]>;
+  /** Copy logs and state useful for debugging into dir. */
+  exportLogs(dir: string): Promise<void>;
+  /** Remove everything the cluster created on this host. Idempotent. */
+  destroy(): Promise<void>;
+}
+
+export interface ClusterProvider {
+  readonly name: 'local' | 'vm' | 'kind';
+  /** Bring up a cluster with the plugin under test installed and ready. */
+  create(opts: ClusterOptions): Promise<Cluster>;
+  /** Re-attach to a cluster created earlier (e.g. by `multus-e2e cluster up`). */
+  attach(name: string, workDir: string): Promise<Cluster>;
+}
