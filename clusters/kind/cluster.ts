@@ -1,0 +1,135 @@
+// A running kind cluster behind the shared Cluster interface. Everything on the nodes goes through
+// `docker exec`; pods are found through the API and entered through their CRI sandbox's netns.
+import { mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Cluster, CniCallRecord, ExecResult } from '../provider.ts';
+import { Kubectl } from './kubectl.ts';
+import { netnsFromInspectP } from './pod-sandbox.ts';
+import { callsFromPluginLog, pluginLogLines } from './plugin-log.ts';
+import { removeEth1Network } from './second-nic.ts';
+import { netdevsimIntoNode, removeNetdevsim, freeNetdevsimId } from './netdevsim.ts';
+import { PLUGIN_LOG_FILE } from './node-paths.ts';
+import type { ToolRunner } from './tools.ts';
+
+/** What attach() and destroy() need to know about a cluster; kept in <workDir>/kind-state.json. */
+export interface KindClusterState {
+  name: string;
+  kubeconfigPath: string;
+  /** Docker network giving the workers eth1. */
+  eth1Network: string;
+  /** Whether this provider created the kind cluster (destroy deletes only what it created). */
+  createdCluster: boolean;
+  createdEth1Network: boolean;
+  /** The install manifest applied, removed on destroy when the cluster itself stays. */
+  installManifest: string;
+  /** netdevsim device ids created on the host for this cluster. */
+  netdevsimIds: number[];
+}
+
+export const STATE_FILE = 'kind-state.json';
+
+export function readState(workDir: string): KindClusterState | undefined {
+  const file = join(workDir, STATE_FILE);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as KindClusterState) : undefined;
+}
+
+export function writeState(workDir: string, state: KindClusterState): void {
+  mkdirSync(workDir, { recursive: true });
+  writeFileSync(join(workDir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+export class KindCluster implements Cluster {
+  readonly provider = 'kind' as const;
+  readonly name: string;
+  readonly kubeconfigPath: string;
+  private readonly kubectl: Kubectl;
+
+  constructor(
+    private readonly runner: ToolRunner,
+    private readonly workDir: string,
+    private readonly state: KindClusterState,
+    private readonly sysfs = '/sys',
+  ) {
+    this.name = state.name;
+    this.kubeconfigPath = state.kubeconfigPath;
+    this.kubectl = new Kubectl(runner, state.kubeconfigPath);
+  }
+
+  /** Schedulable (worker) nodes, in kind's order; the control plane is tainted and takes no test pods. */
+  async nodeNames(): Promise<string[]> {
+    return (await this.kubectl.nodes()).filter((n) => !n.controlPlane).map((n) => n.name);
+  }
+
+  /** Every node container, control plane included (the plugin runs on all of them). */
+  private async allNodes(): Promise<string[]> {
+    const out = await this.runner.run('kind', ['get', 'nodes', '--name', this.name]);
+    return out.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+  }
+
+  nodeExec(node: string, argv: string[]): Promise<ExecResult> {
+    return this.runner.run('docker', ['exec', node, ...argv], { allowFail: true });
+  }
+
+  async podExec(namespace: string, pod: string, argv: string[]): Promise<ExecResult> {
+    const { node, uid } = await this.kubectl.podPlacement(namespace, pod);
+    const ids = await this.runner.run('docker', [
+      'exec', node, 'crictl', 'pods', '--label', `io.kubernetes.pod.uid=${uid}`, '--state', 'ready', '-q',
+    ]);
+    const sandbox = ids.stdout.split('\n').map((s) => s.trim()).find(Boolean);
+    if (!sandbox) throw new Error(`pod ${namespace}/${pod} (uid ${uid}) has no ready sandbox on node ${node}`);
+    const inspect = await this.runner.run('docker', ['exec', node, 'crictl', 'inspectp', sandbox]);
+    const netns = netnsFromInspectP(inspect.stdout, sandbox);
+    return this.nodeExec(node, ['nsenter', `--net=${netns}`, '--', ...argv]);
+  }
+
+  private async readPluginLog(node: string): Promise<string> {
+    // A node where the plugin has not run yet has no log file: that is an empty log, not an error.
+    const out = await this.nodeExec(node, ['cat', PLUGIN_LOG_FILE]);
+    return out.code === 0 ? out.stdout : '';
+  }
+
+  async cniCalls(since?: string): Promise<CniCallRecord[]> {
+    const calls: CniCallRecord[] = [];
+    for (const node of await this.allNodes()) calls.push(...callsFromPluginLog(node, await this.readPluginLog(node)));
+    const from = since ? Date.parse(since) : Number.NEGATIVE_INFINITY;
+    return calls.filter((c) => Date.parse(c.startedAt) >= from).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  }
+
+  async pluginLog(node: string, containerId?: string): Promise<string[]> {
+    return pluginLogLines(await this.readPluginLog(node), containerId);
+  }
+
+  async exportLogs(dir: string): Promise<void> {
+    mkdirSync(join(dir, 'multus'), { recursive: true });
+    await this.runner.run('kind', ['export', 'logs', dir, '--name', this.name], { allowFail: true });
+    for (const node of await this.allNodes()) {
+      writeFileSync(join(dir, 'multus', `${node}.log`), await this.readPluginLog(node));
+    }
+    const objects = await this.kubectl.run(['get', 'pods,events,network-attachment-definitions', '-A', '-o', 'yaml'], { allowFail: true });
+    writeFileSync(join(dir, 'objects.yaml'), objects.stdout);
+  }
+
+  /** Creates a netdevsim device on the host and moves its ports into node; removed on destroy(). */
+  async addNetdevsim(node: string, opts: { ports: number; numvfs: number }): Promise<string[]> {
+    const id = freeNetdevsimId(this.sysfs);
+    this.state.netdevsimIds.push(id);
+    writeState(this.workDir, this.state);
+    return netdevsimIntoNode(this.runner, node, { id, ...opts }, this.sysfs);
+  }
+
+  async destroy(): Promise<void> {
+    for (const id of this.state.netdevsimIds) removeNetdevsim(id, this.sysfs);
+    const clusters = await this.runner.run('kind', ['get', 'clusters']);
+    const exists = clusters.stdout.split('\n').map((s) => s.trim()).includes(this.name);
+    let workers: string[] = [];
+    if (exists && this.state.createdCluster) {
+      await this.runner.run('kind', ['delete', 'cluster', '--name', this.name]);
+    } else if (exists) {
+      // Not ours to delete: take back only what we installed.
+      await this.kubectl.run(['delete', '-f', this.state.installManifest, '--ignore-not-found'], { allowFail: true });
+      workers = await this.nodeNames();
+    }
+    if (this.state.createdEth1Network) await removeEth1Network(this.runner, this.state.eth1Network, workers);
+    rmSync(join(this.workDir, STATE_FILE), { force: true });
+  }
+}

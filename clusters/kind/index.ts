@@ -1,0 +1,160 @@
+// The kind provider: real kind clusters through the kind CLI, for users with Docker. create() brings
+// up (or reuses) a cluster, gives the workers eth1, installs the reference CNI plugins, the NAD CRD and
+// the plugin under test, and waits until every node is Ready with Multus configured.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ClusterOptions, ClusterProvider, PluginUnderTest } from '../provider.ts';
+import { KindCluster, readState, writeState, type KindClusterState } from './cluster.ts';
+import { kindConfigYaml, controlPlaneNodeName } from './kind-config.ts';
+import { Kubectl, compareNodeNames } from './kubectl.ts';
+import { bundledPluginManifests, manifestsYaml, upstreamPluginManifests, INSTALL_NAME, INSTALL_NAMESPACE } from './manifests.ts';
+import { installBundledPayload, installReferencePlugins, type BundledPayload } from './node-payload.ts';
+import { installPrimaryNetwork } from './primary-network.ts';
+import { attachEth1, ensureEth1Network, eth1NetworkName } from './second-nic.ts';
+import { kindSettingsFromEnv, validateClusterName, type KindSettings } from './settings.ts';
+import { checkPrerequisites, zxRunner, type ToolRunner } from './tools.ts';
+
+export { kindSettingsFromEnv, defaultKindSettings, parsePrimaryNetwork, type KindSettings, type PrimaryNetwork } from './settings.ts';
+export { kindNetdevsimAvailability } from './netdevsim.ts';
+export { KindCluster } from './cluster.ts';
+
+const READY_TIMEOUT = '300s';
+
+function pluginFiles(settings: KindSettings, plugin: PluginUnderTest): BundledPayload {
+  const dist = join(settings.repoRoot, 'plugin/dist');
+  const installer = join(dist, 'multus-install');
+  const pluginPath = plugin.kind === 'bundled' ? join(dist, 'multus') : resolve(plugin.path);
+  for (const [what, file] of [['plugin under test', pluginPath], ['plugin installer', installer]] as const) {
+    if (!existsSync(file)) {
+      throw new Error(`${what} not found at ${file}${file.startsWith(dist) ? ' (run `npm run build` first)' : ''}`);
+    }
+  }
+  if (!existsSync(settings.nodeBinary)) throw new Error(`Node.js runtime for the nodes not found at ${settings.nodeBinary}`);
+  return { nodeBinary: settings.nodeBinary, plugin: pluginPath, installer };
+}
+
+function crdPath(settings: KindSettings): string {
+  const file = join(settings.repoRoot, 'fixtures/crds/network-attachment-definition.yaml');
+  if (!existsSync(file)) throw new Error(`NAD CRD manifest not found at ${file}`);
+  return file;
+}
+
+async function clusterExists(runner: ToolRunner, name: string): Promise<boolean> {
+  const out = await runner.run('kind', ['get', 'clusters']);
+  return out.stdout.split('\n').map((s) => s.trim()).includes(name);
+}
+
+/** Makes an image present in the local Docker (pulling it if needed) and side-loads it into the nodes. */
+async function sideLoadImage(runner: ToolRunner, cluster: string, image: string): Promise<void> {
+  const local = await runner.run('docker', ['image', 'inspect', image], { allowFail: true });
+  if (local.code !== 0) await runner.run('docker', ['pull', image]);
+  await runner.run('kind', ['load', 'docker-image', image, '--name', cluster]);
+}
+
+export function createKindProvider(settings: KindSettings, runner: ToolRunner = zxRunner(settings.env)): ClusterProvider {
+  return {
+    name: 'kind',
+
+    async create(opts: ClusterOptions): Promise<KindCluster> {
+      const progress = opts.progress ?? (() => {});
+      validateClusterName(opts.name);
+      // Bad input is refused before anything is created.
+      const config = kindConfigYaml({ workers: opts.nodes, disableDefaultCNI: settings.primary.kind !== 'kindnet' });
+      const payload = settings.pluginImage ? undefined : pluginFiles(settings, opts.plugin);
+      const crd = crdPath(settings);
+      await checkPrerequisites(runner, settings.env);
+
+      const workDir = resolve(opts.workDir);
+      mkdirSync(workDir, { recursive: true });
+      const state: KindClusterState = {
+        name: opts.name,
+        kubeconfigPath: join(workDir, 'kubeconfig'),
+        eth1Network: eth1NetworkName(opts.name),
+        createdCluster: false,
+        createdEth1Network: false,
+        installManifest: join(workDir, 'multus-e2e-install.yaml'),
+        netdevsimIds: [],
+      };
+      const cluster = new KindCluster(runner, workDir, state);
+      try {
+        if (await clusterExists(runner, opts.name)) {
+          progress(`reusing existing kind cluster ${opts.name}`);
+        } else {
+          const configPath = join(workDir, 'kind-config.yaml');
+          writeFileSync(configPath, config);
+          progress(`creating kind cluster ${opts.name} (1 control plane, ${opts.nodes} workers)`);
+          state.createdCluster = true;
+          writeState(workDir, state);
+          await runner.run('kind', [
+            'create', 'cluster', '--name', opts.name, '--config', configPath, '--kubeconfig', state.kubeconfigPath,
+            ...(settings.image ? ['--image', settings.image] : []),
+          ]);
+        }
+        const kubeconfig = await runner.run('kind', ['get', 'kubeconfig', '--name', opts.name]);
+        writeFileSync(state.kubeconfigPath, kubeconfig.stdout, { mode: 0o600 });
+        const kubectl = new Kubectl(runner, state.kubeconfigPath);
+
+        const nodes = (await runner.run('kind', ['get', 'nodes', '--name', opts.name])).stdout
+          .split('\n').map((s) => s.trim()).filter(Boolean).sort(compareNodeNames);
+        const workers = nodes.filter((n) => n !== controlPlaneNodeName(opts.name));
+
+        progress(`attaching eth1 (${settings.eth1Subnet}) to ${workers.join(', ')}`);
+        state.createdEth1Network = await ensureEth1Network(runner, state.eth1Network, settings.eth1Subnet);
+        writeState(workDir, state);
+        for (const worker of workers) await attachEth1(runner, state.eth1Network, worker);
+
+        await installPrimaryNetwork(runner, kubectl, settings.primary);
+
+        for (const node of nodes) {
+          progress(`installing reference CNI plugins${payload ? ', Node.js and the plugin' : ''} on ${node}`);
+          await installReferencePlugins(runner, node, settings.referencePluginsDir);
+          if (payload) await installBundledPayload(runner, node, payload);
+        }
+
+        await kubectl.run(['apply', '-f', crd]);
+        const image = settings.pluginImage ?? settings.installerImage;
+        await sideLoadImage(runner, opts.name, image);
+        const objects = settings.pluginImage ? upstreamPluginManifests(image) : bundledPluginManifests(image);
+        writeFileSync(state.installManifest, manifestsYaml(objects));
+        await kubectl.run(['apply', '-f', state.installManifest]);
+        writeState(workDir, state);
+
+        progress('waiting for the plugin DaemonSet and every node to be Ready');
+        await kubectl.run(['-n', INSTALL_NAMESPACE, 'rollout', 'status', `daemonset/${INSTALL_NAME}`, `--timeout=${READY_TIMEOUT}`]);
+        await kubectl.run(['wait', '--for=condition=Ready', 'nodes', '--all', `--timeout=${READY_TIMEOUT}`]);
+        progress(`kind cluster ${opts.name} ready; kubeconfig ${state.kubeconfigPath}`);
+        return cluster;
+      } catch (err) {
+        const logsDir = settings.failureLogsDir ?? join(workDir, 'kind-logs');
+        const exported = await runner.run('kind', ['export', 'logs', logsDir, '--name', opts.name], { allowFail: true });
+        const where = exported.code === 0 ? `; kind logs exported to ${logsDir}` : '';
+        if (!settings.keepOnFailure) await cluster.destroy().catch(() => {});
+        const message = err instanceof Error ? err.message : String(err);
+        throw new Error(`kind cluster ${opts.name} failed to come up: ${message}${where}`, { cause: err });
+      }
+    },
+
+    async attach(name: string, workDir: string): Promise<KindCluster> {
+      validateClusterName(name);
+      await checkPrerequisites(runner, settings.env);
+      const dir = resolve(workDir);
+      const state = readState(dir);
+      if (!state || state.name !== name) {
+        throw new Error(`no kind cluster state for "${name}" in ${dir} (create it with \`multus-e2e cluster up --provider kind\`)`);
+      }
+      if (!(await clusterExists(runner, name))) {
+        throw new Error(`kind cluster "${name}" recorded in ${dir} no longer exists (\`kind get clusters\` does not list it)`);
+      }
+      const kubeconfig = await runner.run('kind', ['get', 'kubeconfig', '--name', name]);
+      writeFileSync(state.kubeconfigPath, kubeconfig.stdout, { mode: 0o600 });
+      return new KindCluster(runner, dir, state);
+    },
+  };
+}
+
+/** The kind provider configured from MULTUS_E2E_KIND_* environment variables (read when it is used). */
+export const kindProvider: ClusterProvider = {
+  name: 'kind',
+  create: (opts) => createKindProvider(kindSettingsFromEnv()).create(opts),
+  attach: (name, workDir) => createKindProvider(kindSettingsFromEnv()).attach(name, workDir),
+};

@@ -1,0 +1,14 @@
+// Where the kind provider puts things inside a node container. Shared by the payload copy, the
+// installer DaemonSet (which runs chroot'ed into the node's root) and the Cluster's log readers.
+export const PAYLOAD_DIR = '/opt/multus-e2e';
+/** Node.js runtime for the bundled plugin; linked as /usr/local/bin/node so `#!/usr/bin/env node` finds it. */
+export const NODE_RUNTIME = `${PAYLOAD_DIR}/bin/node`;
+export const NODE_ON_PATH = '/usr/local/bin/node';
+export const PLUGIN_BINARY = `${PAYLOAD_DIR}/multus`;
+export const INSTALLER_SCRIPT = `${PAYLOAD_DIR}/multus-install`;
+export const CNI_BIN_DIR = '/opt/cni/bin';
+export const CNI_CONF_DIR = '/etc/cni/net.d';
+export const PLUGIN_LOG_FILE = '/var/log/multus/multus.log';
+export const PLUGIN_KUBECONFIG = `${CNI_CONF_DIR}/multus.d/multus.kubeconfig`;
+/** The installer's service-account token and CA, copied out of the pod so the chroot'ed installer sees them. */
+export const SERVICE_ACCOUNT_COPY = '/var/lib/multus-e2e/serviceaccount';

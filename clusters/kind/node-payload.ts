@@ -1,0 +1,63 @@
+// Files the suite needs inside each kind node, copied with `docker cp` rather than baked into an
+// image: no image build (and so no Dockerfile or registry) is needed, and the delegates are the very
+// binaries the local provider uses, so results compare across providers.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ToolRunner } from './tools.ts';
+import { CNI_BIN_DIR, INSTALLER_SCRIPT, NODE_ON_PATH, NODE_RUNTIME, PAYLOAD_DIR, PLUGIN_BINARY } from './node-paths.ts';
+
+/** Regular executable files in dir (the reference CNI plugins), sorted. */
+export function referencePlugins(dir: string): string[] {
+  if (!existsSync(dir)) {
+    throw new Error(
+      `reference CNI plugins not found in ${dir}: install them (Debian: apt-get install containernetworking-plugins)`,
+    );
+  }
+  return readdirSync(dir)
+    .filter((name) => {
+      const st = statSync(join(dir, name));
+      return st.isFile() && (st.mode & 0o111) !== 0;
+    })
+    .sort();
+}
+
+/**
+ * Copies the reference plugins the node image lacks into /opt/cni/bin. kindest/node's own
+ * host-local, loopback, ptp and portmap stay: kindnet is configured against them.
+ */
+export async function installReferencePlugins(runner: ToolRunner, container: string, pluginsDir: string): Promise<string[]> {
+  const present = new Set((await runner.run('docker', ['exec', container, 'ls', '-1', CNI_BIN_DIR])).stdout.split('\n').map((s) => s.trim()));
+  const missing = referencePlugins(pluginsDir).filter((name) => !present.has(name));
+  for (const name of missing) {
+    await runner.run('docker', ['cp', join(pluginsDir, name), `${container}:${CNI_BIN_DIR}/${name}`]);
+  }
+  return missing;
+}
+
+export interface BundledPayload {
+  nodeBinary: string;
+  plugin: string;
+  installer: string;
+}
+
+/**
+ * Copies Node.js, the plugin under test and the bundled installer into PAYLOAD_DIR, links node onto
+ * the node's PATH (the plugin is `#!/usr/bin/env node`, started by containerd), and checks the copied
+ * runtime starts there — a host node linked against libraries the node image lacks fails here, early.
+ */
+export async function installBundledPayload(runner: ToolRunner, container: string, payload: BundledPayload): Promise<void> {
+  await runner.run('docker', ['exec', container, 'mkdir', '-p', `${PAYLOAD_DIR}/bin`, '/var/log/multus']);
+  await runner.run('docker', ['cp', payload.nodeBinary, `${container}:${NODE_RUNTIME}`]);
+  await runner.run('docker', ['cp', payload.plugin, `${container}:${PLUGIN_BINARY}`]);
+  await runner.run('docker', ['cp', payload.installer, `${container}:${INSTALLER_SCRIPT}`]);
+  await runner.run('docker', ['exec', container, 'ln', '-sf', NODE_RUNTIME, NODE_ON_PATH]);
+  const check = await runner.run('docker', ['exec', container, NODE_ON_PATH, '--version'], { allowFail: true });
+  if (check.code !== 0) {
+    throw new Error(
+      `the Node.js runtime copied from ${payload.nodeBinary} does not start inside kind node ${container}: ` +
+        `${(check.stderr || check.stdout).trim()}\nSet MULTUS_E2E_KIND_NODE_BINARY to a Node.js >= 20 build for ` +
+        `the node image's glibc (e.g. the official linux-x64 tarball's bin/node).`,
+    );
+  }
+}
+
