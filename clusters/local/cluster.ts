@@ -1,0 +1,116 @@
+// The Cluster handle of a running local cluster, built from its state.json: what steps and the CLI
+// use to run things in pods and on nodes, read CNI timings and plugin logs, and tear it down.
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { CniCallRecord, Cluster, ExecResult } from '../provider.ts';
+import { ApiClient } from './api-client.ts';
+import { readCniCalls } from './cni-call-log.ts';
+import { NETNS_ANNOTATION } from './node-agent.ts';
+import { execOnNode, hostPathOf } from './node-host.ts';
+import { runCommand } from './run-command.ts';
+import type { LocalClusterState, NodeState } from './state.ts';
+import { destroyCluster } from './teardown.ts';
+
+const PLUGIN_LOG = '/var/log/multus/multus.log';
+
+export class LocalCluster implements Cluster {
+  readonly provider = 'local' as const;
+  private client?: ApiClient;
+
+  constructor(private readonly state: LocalClusterState) {}
+
+  get name(): string {
+    return this.state.name;
+  }
+
+  get kubeconfigPath(): string {
+    return this.state.kubeconfigPath;
+  }
+
+  get workDir(): string {
+    return this.state.workDir;
+  }
+
+  /** Client for the cluster's API server (bearer token, cluster CA). */
+  api(): ApiClient {
+    if (!this.state.api) throw new Error(`cluster ${this.name} has no API server recorded in its state`);
+    this.client ??= new ApiClient(this.state.api.url, this.state.api.token, readFileSync(this.state.api.caFile, 'utf8'));
+    return this.client;
+  }
+
+  async nodeNames(): Promise<string[]> {
+    return this.state.nodes.map((n) => n.name);
+  }
+
+  async podExec(namespace: string, pod: string, argv: string[]): Promise<ExecResult> {
+    const p = await this.api().find<V1Pod>(`/api/v1/namespaces/${namespace}/pods/${pod}`);
+    if (!p) throw new Error(`pod ${namespace}/${pod} not found`);
+    const netns = p.metadata?.annotations?.[NETNS_ANNOTATION];
+    if (!netns || !existsSync(`/run/netns/${netns}`)) {
+      throw new Error(`pod ${namespace}/${pod} has no network namespace (phase ${p.status?.phase ?? 'unknown'}, node ${p.spec?.nodeName ?? 'none'})`);
+    }
+    return runCommand(['nsenter', `--net=/run/netns/${netns}`, '--', ...argv]);
+  }
+
+  async nodeExec(node: string, argv: string[]): Promise<ExecResult> {
+    return execOnNode(this.node(node).holder!.pid, argv);
+  }
+
+  async cniCalls(since?: string): Promise<CniCallRecord[]> {
+    return readCniCalls(this.state.cniCallsPath, since);
+  }
+
+  async pluginLog(node: string, containerId?: string): Promise<string[]> {
+    const file = hostPathOf(this.node(node).dir, PLUGIN_LOG);
+    if (!existsSync(file)) return [];
+    const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim());
+    if (!containerId) return lines;
+    return lines.filter((l) => {
+      try {
+        return (JSON.parse(l) as { containerId?: string }).containerId === containerId;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  async exportLogs(dir: string): Promise<void> {
+    mkdirSync(dir, { recursive: true });
+    for (const f of [this.state.daemonLog, this.state.cniCallsPath, join(this.state.workDir, 'state.json')]) {
+      if (existsSync(f)) cpSync(f, join(dir, f.split('/').pop()!));
+    }
+    for (const node of this.state.nodes) {
+      const out = join(dir, node.name);
+      mkdirSync(out, { recursive: true });
+      for (const [nodePath, name] of [[PLUGIN_LOG, 'multus.log'], ['/etc/cni/net.d', 'net.d']] as const) {
+        const src = hostPathOf(node.dir, nodePath);
+        if (existsSync(src)) cpSync(src, join(out, name), { recursive: true });
+      }
+      if (node.holder) {
+        for (const what of ['addr', 'route', 'link']) {
+          const r = await this.nodeExec(node.name, ['ip', '-j', what]);
+          writeFileSync(join(out, `ip-${what}.json`), r.stdout || r.stderr);
+        }
+      }
+    }
+    if (this.state.api) {
+      for (const [path, file] of [['/api/v1/pods', 'pods.json'], ['/api/v1/events', 'events.json'], ['/api/v1/nodes', 'nodes.json']] as const) {
+        const body = await this.api().get(path).catch((err: Error) => ({ error: err.message }));
+        writeFileSync(join(dir, file), JSON.stringify(body, null, 2));
+      }
+    }
+  }
+
+  async destroy(): Promise<void> {
+    this.client?.close();
+    this.client = undefined;
+    await destroyCluster(this.state.name, this.state.workDir);
+  }
+
+  private node(name: string): NodeState {
+    const node = this.state.nodes.find((n) => n.name === name);
+    if (!node?.holder) throw new Error(`cluster ${this.name} has no node "${name}" (nodes: ${this.state.nodes.map((n) => n.name).join(', ')})`);
+    return node;
+  }
+}

@@ -1,0 +1,157 @@
+// The cluster daemon: `node --import tsx clusters/local/daemon.ts --work-dir D --marker M`,
+// started detached by create(). Builds the fabric and nodes, runs the API server, the scheduler and
+// one node agent per node, installs the plugin, and keeps state.json current so destroy() can clean
+// up after a crash. Talks to its creator over IPC until the cluster is ready.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { kubeconfigYaml, startApiServer, type RunningApiServer } from './apiserver/index.ts';
+import { ApiClient } from './api-client.ts';
+import { createFabric, wireNode } from './fabric.ts';
+import { listenInFabric } from './fabric-relay.ts';
+import { clusterNames, FABRIC_HOST_IP, nodeFabricIp, nodeName, nodeNetns, nodePodCidr } from './names.ts';
+import { applyNadCrd } from './nad-crd.ts';
+import { NodeAgent } from './node-agent.ts';
+import { prepareNodeFilesystem, serviceAccountDir, startHolder } from './node-host.ts';
+import type { DaemonOptions } from './options.ts';
+import { installPlugin } from './plugin-install.ts';
+import { PodScheduler } from './pod-scheduler.ts';
+import { processRef } from './process-identity.ts';
+import { readState, writeState, type LocalClusterState, type NodeState } from './state.ts';
+
+export type DaemonMessage = { type: 'progress'; line: string } | { type: 'ready' } | { type: 'error'; message: string };
+
+const { values } = parseArgs({ options: { 'work-dir': { type: 'string' }, marker: { type: 'string' } } });
+const workDir = values['work-dir'];
+const marker = values.marker;
+if (!workDir || !marker) {
+  console.error('usage: daemon.ts --work-dir DIR --marker MARKER');
+  process.exit(2);
+}
+const opts = JSON.parse(readFileSync(join(workDir, 'options.json'), 'utf8')) as DaemonOptions;
+
+function tell(msg: DaemonMessage): void {
+  if (process.connected) process.send?.(msg);
+}
+
+function log(line: string): void {
+  console.log(`${new Date().toISOString()} ${line}`);
+}
+
+function progress(line: string): void {
+  log(line);
+  tell({ type: 'progress', line });
+}
+
+const names = clusterNames(opts.name);
+const state: LocalClusterState = readState(workDir) ?? {
+  name: opts.name,
+  prefix: names.prefix,
+  workDir,
+  phase: 'starting',
+  createdAt: new Date().toISOString(),
+  plugin: opts.plugin,
+  fabricNetns: names.fabricNetns,
+  nodes: [],
+  kubeconfigPath: join(workDir, 'kubeconfig'),
+  cniCallsPath: join(workDir, 'cni-calls.jsonl'),
+  daemonLog: join(workDir, 'daemon.log'),
+};
+state.daemon = processRef(process.pid);
+writeState(state);
+
+let server: RunningApiServer | undefined;
+let api: ApiClient | undefined;
+const agents: NodeAgent[] = [];
+let scheduler: PodScheduler | undefined;
+
+async function bringUp(): Promise<void> {
+  progress(`creating fabric ${state.fabricNetns}`);
+  await createFabric(state.fabricNetns);
+
+  progress('starting the API server');
+  server = await startApiServer({ hosts: ['127.0.0.1'], port: 0, certDir: join(workDir!, 'pki'), sans: [FABRIC_HOST_IP] });
+  await listenInFabric(state.fabricNetns, FABRIC_HOST_IP, server.port, { host: '127.0.0.1', port: server.port });
+  state.api = { url: server.url, port: server.port, caFile: server.caFile, token: server.token, fabricHost: FABRIC_HOST_IP };
+  writeFileSync(state.kubeconfigPath, kubeconfigYaml(server.url, server.caPem, server.token, opts.name), { mode: 0o600 });
+  writeState(state);
+  api = new ApiClient(server.url, server.token, server.caPem);
+  await applyNadCrd(api);
+
+  for (let i = 1; i <= opts.nodes; i++) {
+    const name = nodeName(i);
+    progress(`creating node ${name}`);
+    const node: NodeState = {
+      name,
+      index: i,
+      netns: nodeNetns(names.prefix, name),
+      dir: join(workDir!, 'nodes', name),
+      fabricIp: nodeFabricIp(i),
+      podCidr: nodePodCidr(i),
+      links: [],
+      mounts: [],
+    };
+    state.nodes.push(node);
+    writeState(state);
+    node.links = await wireNode({ prefix: names.prefix, fabricNetns: state.fabricNetns, netns: node.netns, index: i, nodeCount: opts.nodes });
+    node.holder = await startHolder(node.netns, `${marker}-${name}`);
+    writeState(state);
+    await prepareNodeFilesystem({ holderPid: node.holder.pid, nodeDir: node.dir, index: i, onMount: (m) => node.mounts.push(m) });
+    writeFileSync(join(serviceAccountDir(node.dir), 'token'), server.token, { mode: 0o600 });
+    writeFileSync(join(serviceAccountDir(node.dir), 'ca.crt'), server.caPem);
+    writeFileSync(join(serviceAccountDir(node.dir), 'namespace'), 'kube-system');
+    writeState(state);
+  }
+
+  for (const node of state.nodes) {
+    const holder = node.holder!;
+    if (opts.plugin) {
+      progress(`installing the plugin under test on ${node.name}`);
+      await installPlugin({ holderPid: holder.pid, plugin: opts.plugin, apiHost: FABRIC_HOST_IP, apiPort: server.port, serviceAccountDir: serviceAccountDir(node.dir) });
+    }
+    const agent = new NodeAgent({
+      api,
+      prefix: names.prefix,
+      node: { ...node, holder },
+      cniCallsPath: state.cniCallsPath,
+      devices: opts.extendedResources[node.name] ?? {},
+      log,
+    });
+    await agent.register();
+    agent.start();
+    agents.push(agent);
+  }
+  scheduler = new PodScheduler(api, log);
+  scheduler.start();
+  state.phase = 'ready';
+  writeState(state);
+  progress(`cluster ${opts.name} is ready (${opts.nodes} node(s), API ${server.url})`);
+  tell({ type: 'ready' });
+}
+
+let stopping = false;
+async function shutdown(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    log('stopping');
+    await scheduler?.stop();
+    await Promise.allSettled(agents.map((a) => a.stop()));
+    api?.close();
+    await server?.close().catch(() => undefined);
+  }
+  process.exit(code);
+}
+
+process.on('SIGTERM', () => void shutdown(0));
+process.on('SIGINT', () => void shutdown(0));
+// The creator may go away once the cluster is up; the daemon stays.
+process.on('disconnect', () => undefined);
+
+bringUp().catch((err: Error) => {
+  log(`bring-up failed: ${err.stack ?? err.message}`);
+  state.phase = 'failed';
+  state.error = err.message;
+  writeState(state);
+  tell({ type: 'error', message: err.message });
+  void shutdown(1);
+});

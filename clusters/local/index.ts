@@ -1,0 +1,94 @@
+// The local provider: a cluster made of network namespaces on this host (DESIGN §4). create()
+// starts a detached cluster daemon (daemon.ts) and returns once every node is Ready with the plugin
+// under test installed; attach() reconnects to it by workDir; destroy() removes all of it.
+import { fork } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ClusterProvider } from '../provider.ts';
+import { LocalCluster } from './cluster.ts';
+import type { DaemonMessage } from './daemon.ts';
+import { clusterNames, validateClusterName } from './names.ts';
+import { daemonOptions, type LocalClusterOptions } from './options.ts';
+import { isAlive } from './process-identity.ts';
+import { readState } from './state.ts';
+import { destroyCluster, leftovers } from './teardown.ts';
+
+export type { LocalClusterOptions } from './options.ts';
+export { LocalCluster } from './cluster.ts';
+export { leftovers };
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DAEMON = fileURLToPath(new URL('./daemon.ts', import.meta.url));
+
+async function create(opts: LocalClusterOptions): Promise<LocalCluster> {
+  validateClusterName(opts.name);
+  const daemonOpts = daemonOptions(opts);
+  const workDir = resolve(opts.workDir);
+  const progress = opts.progress ?? (() => undefined);
+  mkdirSync(workDir, { recursive: true });
+  const previous = readState(workDir);
+  if (previous?.daemon && isAlive(previous.daemon)) {
+    throw new Error(`cluster ${previous.name} is already running from ${workDir}: attach to it or destroy it first`);
+  }
+  // Whatever a crashed earlier cluster of this name left behind goes first.
+  await destroyCluster(opts.name, workDir);
+  if (previous && previous.name !== opts.name) await destroyCluster(previous.name, workDir);
+  writeFileSync(join(workDir, 'options.json'), JSON.stringify(daemonOpts, null, 2));
+  const logFile = join(workDir, 'daemon.log');
+  rmSync(join(workDir, 'cni-calls.jsonl'), { force: true });
+  const logFd = openSync(logFile, 'w');
+  const { processMarker } = clusterNames(opts.name);
+  const child = fork(DAEMON, ['--work-dir', workDir, '--marker', processMarker], {
+    cwd: REPO_ROOT,
+    execArgv: ['--import', 'tsx'],
+    detached: true,
+    stdio: ['ignore', logFd, logFd, 'ipc'],
+  });
+  closeSync(logFd);
+  try {
+    await new Promise<void>((resolveReady, reject) => {
+      child.on('message', (msg: DaemonMessage) => {
+        if (msg.type === 'progress') progress(msg.line);
+        else if (msg.type === 'ready') resolveReady();
+        else reject(new Error(msg.message));
+      });
+      child.once('exit', (code, signal) => reject(new Error(`cluster daemon exited (${signal ?? code}) before the cluster was ready`)));
+    });
+  } catch (err) {
+    child.kill('SIGKILL');
+    await destroyCluster(opts.name, workDir);
+    throw new Error(`creating local cluster ${opts.name} failed: ${(err as Error).message}\n--- ${logFile} (last lines) ---\n${tail(logFile, 30)}`);
+  }
+  child.removeAllListeners();
+  child.disconnect();
+  child.unref();
+  return attachState(opts.name, workDir);
+}
+
+function attachState(name: string, workDir: string): LocalCluster {
+  const state = readState(resolve(workDir));
+  if (!state) throw new Error(`no local cluster state in ${workDir} (state.json missing)`);
+  if (state.name !== name) throw new Error(`${workDir} holds cluster "${state.name}", not "${name}"`);
+  if (state.phase !== 'ready' || !state.daemon || !isAlive(state.daemon)) {
+    throw new Error(`local cluster ${name} in ${workDir} is not running (phase ${state.phase}${state.error ? `: ${state.error}` : ''}); destroy it and create it again`);
+  }
+  return new LocalCluster(state);
+}
+
+function tail(file: string, lines: number): string {
+  if (!existsSync(file)) return '';
+  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+export const localProvider: ClusterProvider & {
+  create(opts: LocalClusterOptions): Promise<LocalCluster>;
+  attach(name: string, workDir: string): Promise<LocalCluster>;
+  /** Removes a cluster from its name and workDir alone, even one that never came up or whose daemon crashed. */
+  destroy(name: string, workDir: string): Promise<void>;
+} = {
+  name: 'local',
+  create,
+  attach: async (name: string, workDir: string) => attachState(name, workDir),
+  destroy: (name: string, workDir: string) => destroyCluster(name, resolve(workDir)),
+};

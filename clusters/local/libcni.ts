@@ -1,0 +1,169 @@
+// Calls the node's CNI configuration the way libcni does for a container runtime: the first
+// config file (lexical order) in the conf dir; a conflist runs plugin by plugin, each getting the
+// previous result as prevResult; DEL runs in reverse with the cached ADD result; the ADD result is
+// cached under /var/lib/cni/results like libcni's cache.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hostPathOf, nodeExecArgv } from './node-host.ts';
+import { runCommand } from './run-command.ts';
+
+export const NODE_CNI_CONF_DIR = '/etc/cni/net.d';
+export const NODE_CNI_BIN_DIR = '/opt/cni/bin';
+
+export interface NetworkList {
+  file: string;
+  name: string;
+  cniVersion: string;
+  plugins: Record<string, unknown>[];
+}
+
+export interface CniRuntimeArgs {
+  containerId: string;
+  /** Node-visible path of the pod netns (/run/netns/…). */
+  netns: string;
+  ifname: string;
+  podNamespace: string;
+  podName: string;
+  podUid: string;
+}
+
+export class CniError extends Error {
+  constructor(
+    message: string,
+    readonly code: number | undefined,
+    readonly plugin: string,
+  ) {
+    super(message);
+  }
+}
+
+/** libcni/ocicni: first .conf/.conflist/.json in lexical order that parses as a network config. */
+export function loadFirstNetwork(hostConfDir: string): NetworkList {
+  const files = existsSync(hostConfDir)
+    ? readdirSync(hostConfDir).filter((f) => /\.(conf|conflist|json)$/.test(f)).sort()
+    : [];
+  const problems: string[] = [];
+  for (const file of files) {
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(readFileSync(join(hostConfDir, file), 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      problems.push(`${file}: ${(err as Error).message}`);
+      continue;
+    }
+    if (file.endsWith('.conflist')) {
+      if (!Array.isArray(parsed.plugins) || parsed.plugins.length === 0) {
+        problems.push(`${file}: no "plugins" list`);
+        continue;
+      }
+      return {
+        file,
+        name: String(parsed.name ?? ''),
+        cniVersion: String(parsed.cniVersion ?? '0.1.0'),
+        plugins: parsed.plugins as Record<string, unknown>[],
+      };
+    }
+    if (typeof parsed.type !== 'string') {
+      problems.push(`${file}: no "type"`);
+      continue;
+    }
+    return { file, name: String(parsed.name ?? ''), cniVersion: String(parsed.cniVersion ?? '0.1.0'), plugins: [parsed] };
+  }
+  throw new Error(`no valid CNI network config in ${NODE_CNI_CONF_DIR}${problems.length ? ` (${problems.join('; ')})` : ''}`);
+}
+
+export class NodeCni {
+  constructor(
+    private readonly holderPid: number,
+    private readonly nodeDir: string,
+  ) {}
+
+  network(): NetworkList {
+    return loadFirstNetwork(hostPathOf(this.nodeDir, NODE_CNI_CONF_DIR));
+  }
+
+  async add(net: NetworkList, rt: CniRuntimeArgs): Promise<Record<string, unknown>> {
+    let prevResult: Record<string, unknown> | undefined;
+    for (const plugin of net.plugins) {
+      prevResult = await this.exec('ADD', net, plugin, rt, prevResult);
+    }
+    const result = prevResult ?? {};
+    this.writeCache(net, rt, result);
+    return result;
+  }
+
+  async del(net: NetworkList, rt: CniRuntimeArgs): Promise<void> {
+    const cached = this.readCache(net, rt);
+    for (const plugin of [...net.plugins].reverse()) {
+      await this.exec('DEL', net, plugin, rt, cached);
+    }
+    rmSync(this.cacheFile(net, rt), { force: true });
+  }
+
+  private async exec(
+    verb: 'ADD' | 'DEL',
+    net: NetworkList,
+    plugin: Record<string, unknown>,
+    rt: CniRuntimeArgs,
+    prevResult: Record<string, unknown> | undefined,
+  ): Promise<Record<string, unknown>> {
+    const type = String(plugin.type ?? '');
+    if (!type || !existsSync(hostPathOf(this.nodeDir, join(NODE_CNI_BIN_DIR, type)))) {
+      throw new CniError(`failed to find plugin "${type}" in path [${NODE_CNI_BIN_DIR}]`, undefined, type);
+    }
+    const conf: Record<string, unknown> = { ...plugin, name: net.name, cniVersion: net.cniVersion };
+    if (prevResult) conf.prevResult = prevResult;
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      CNI_COMMAND: verb,
+      CNI_CONTAINERID: rt.containerId,
+      CNI_NETNS: rt.netns,
+      CNI_IFNAME: rt.ifname,
+      CNI_PATH: NODE_CNI_BIN_DIR,
+      CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${rt.podNamespace};K8S_POD_NAME=${rt.podName};K8S_POD_INFRA_CONTAINER_ID=${rt.containerId};K8S_POD_UID=${rt.podUid}`,
+    };
+    const r = await runCommand(nodeExecArgv(this.holderPid, [join(NODE_CNI_BIN_DIR, type)]), {
+      input: JSON.stringify(conf),
+      env,
+      timeoutMs: 120_000,
+    });
+    if (r.code !== 0) throw pluginError(type, r.stdout, r.stderr, r.code);
+    if (verb === 'DEL' || r.stdout.trim() === '') return {};
+    try {
+      return JSON.parse(r.stdout) as Record<string, unknown>;
+    } catch {
+      throw new CniError(`plugin ${type} returned an unparsable result: ${r.stdout.slice(0, 500)}`, undefined, type);
+    }
+  }
+
+  private cacheFile(net: NetworkList, rt: CniRuntimeArgs): string {
+    return hostPathOf(this.nodeDir, `/var/lib/cni/results/${net.name}-${rt.containerId}-${rt.ifname}`);
+  }
+
+  private writeCache(net: NetworkList, rt: CniRuntimeArgs, result: Record<string, unknown>): void {
+    const file = this.cacheFile(net, rt);
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(file, JSON.stringify({ kind: 'cniCacheV1', containerId: rt.containerId, ifName: rt.ifname, networkName: net.name, result }));
+  }
+
+  private readCache(net: NetworkList, rt: CniRuntimeArgs): Record<string, unknown> | undefined {
+    try {
+      const cached = JSON.parse(readFileSync(this.cacheFile(net, rt), 'utf8')) as { result?: Record<string, unknown> };
+      return cached.result;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** libcni's message for a plugin error object: msg, plus "; details" when present. */
+function pluginError(type: string, stdout: string, stderr: string, exitCode: number): CniError {
+  try {
+    const e = JSON.parse(stdout) as { code?: number; msg?: string; details?: string };
+    if (typeof e.msg === 'string') return new CniError(e.details ? `${e.msg}; ${e.details}` : e.msg, e.code, type);
+  } catch {
+    // not a CNI error object: fall through to the raw output
+  }
+  const raw = (stdout.trim() || stderr.trim()).slice(0, 2000);
+  return new CniError(`netplugin failed with no error message: exit status ${exitCode}${raw ? `: ${raw}` : ''}`, undefined, type);
+}

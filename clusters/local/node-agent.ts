@@ -1,0 +1,312 @@
+// One node's kubelet + container runtime: registers the Node, watches the pods bound to it, and
+// for each creates a pod netns, runs the node's CNI config (libcni.ts), reports status and events
+// as kubelet does, and on graceful delete runs DEL, removes the netns and finishes the delete.
+import { randomBytes } from 'node:crypto';
+import type { V1Node, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
+import type { CniCallRecord } from '../provider.ts';
+import { ApiError, type ApiClient } from './api-client.ts';
+import { appendCniCall, delegateTimes, fileSize, readFrom } from './cni-call-log.ts';
+import { DeviceCheckpoint } from './device-checkpoint.ts';
+import { recordPodEvent } from './events.ts';
+import { deleteNetns } from './fabric.ts';
+import { inform, type Informer } from './informer.ts';
+import { NodeCni, type CniRuntimeArgs, type NetworkList } from './libcni.ts';
+import { podNetns } from './names.ts';
+import { hostPathOf } from './node-host.ts';
+import { mustRun } from './run-command.ts';
+import { podExtendedRequests } from './scheduler.ts';
+import type { NodeState } from './state.ts';
+
+export const NETNS_ANNOTATION = 'multus-e2e.io/netns';
+export const SANDBOX_ANNOTATION = 'multus-e2e.io/sandbox-id';
+const PLUGIN_LOG = '/var/log/multus/multus.log';
+const CHECKPOINT = '/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint';
+
+interface Sandbox {
+  containerId: string;
+  netns: string;
+  network: NetworkList;
+  runtime: CniRuntimeArgs;
+}
+
+export interface NodeAgentOptions {
+  api: ApiClient;
+  prefix: string;
+  node: NodeState & { holder: NonNullable<NodeState['holder']> };
+  cniCallsPath: string;
+  /** Extended resource → device IDs this node offers. */
+  devices: Record<string, string[]>;
+  log: (line: string) => void;
+}
+
+export class NodeAgent {
+  private readonly cni: NodeCni;
+  private readonly checkpoint: DeviceCheckpoint;
+  private readonly sandboxes = new Map<string, Sandbox>();
+  /** Pods whose sandbox failed: kept Pending, not retried. */
+  private readonly failed = new Set<string>();
+  private readonly queues = new Map<string, Promise<void>>();
+  private informer?: Informer;
+
+  constructor(private readonly o: NodeAgentOptions) {
+    this.cni = new NodeCni(o.node.holder.pid, o.node.dir);
+    this.checkpoint = new DeviceCheckpoint(hostPathOf(o.node.dir, CHECKPOINT), o.devices);
+  }
+
+  get name(): string {
+    return this.o.node.name;
+  }
+
+  /** Creates (or updates) the Node object with a Ready condition, addresses and capacity. */
+  async register(): Promise<void> {
+    const { api, node } = this.o;
+    this.checkpoint.init();
+    const meta = {
+      name: node.name,
+      labels: { 'kubernetes.io/hostname': node.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch },
+    };
+    try {
+      await api.post<V1Node>('/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: meta, spec: { podCIDR: node.podCidr, podCIDRs: [node.podCidr] } });
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 409)) throw err;
+    }
+    const capacity: Record<string, string> = { cpu: '2', memory: '4Gi', pods: '110' };
+    for (const [res, ids] of Object.entries(this.o.devices)) capacity[res] = String(ids.length);
+    const now = new Date().toISOString();
+    await api.patch(`/api/v1/nodes/${node.name}/status`, {
+      status: {
+        capacity,
+        allocatable: capacity,
+        addresses: [
+          { type: 'InternalIP', address: node.fabricIp },
+          { type: 'Hostname', address: node.name },
+        ],
+        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
+        nodeInfo: { kubeletVersion: 'v1.32.0-multus-e2e', containerRuntimeVersion: 'multus-e2e://local', operatingSystem: 'linux', architecture: meta.labels['kubernetes.io/arch'], osImage: 'multus-e2e local node', kernelVersion: '', machineID: '', systemUUID: '', bootID: '', kubeProxyVersion: '' },
+      },
+    });
+  }
+
+  start(): void {
+    this.informer = inform<V1Pod>(
+      this.o.api,
+      `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${this.name}`)}`,
+      (type, pod) => this.enqueue(pod, type === 'DELETED'),
+      (pods) => {
+        const present = new Set(pods.map((p) => p.metadata?.uid));
+        for (const [uid, sb] of this.sandboxes) {
+          if (!present.has(uid)) this.serial(uid, () => this.teardown(uid, sb));
+        }
+      },
+      (err) => this.o.log(`${this.name}: pod watch: ${err.message}`),
+    );
+  }
+
+  /** Stops watching and waits for in-flight pod work. */
+  async stop(): Promise<void> {
+    this.informer?.stop();
+    await Promise.allSettled([...this.queues.values()]);
+  }
+
+  private enqueue(pod: V1Pod, deleted: boolean): void {
+    const uid = pod.metadata?.uid;
+    if (!uid) return;
+    this.serial(uid, () => this.reconcile(uid, pod, deleted));
+  }
+
+  /** Work on one pod runs in order; different pods run in parallel, as kubelet's pod workers do. */
+  private serial(uid: string, work: () => Promise<void>): void {
+    const prev = this.queues.get(uid) ?? Promise.resolve();
+    const next = prev
+      .then(work)
+      .catch((err: Error) => this.o.log(`${this.name}: pod ${uid}: ${err.stack ?? err.message}`))
+      .finally(() => {
+        if (this.queues.get(uid) === next) this.queues.delete(uid);
+      });
+    this.queues.set(uid, next);
+  }
+
+  private async reconcile(uid: string, pod: V1Pod, deleted: boolean): Promise<void> {
+    const sb = this.sandboxes.get(uid);
+    if (deleted) {
+      if (sb) await this.teardown(uid, sb);
+      this.failed.delete(uid);
+      return;
+    }
+    if (pod.metadata?.deletionTimestamp) {
+      if (sb) await this.teardown(uid, sb);
+      this.failed.delete(uid);
+      await this.finishDelete(pod);
+      return;
+    }
+    const phase = pod.status?.phase;
+    if (sb || this.failed.has(uid) || phase === 'Succeeded' || phase === 'Failed') return;
+    await this.createSandbox(uid, pod);
+  }
+
+  private async createSandbox(uid: string, pod: V1Pod): Promise<void> {
+    const { api, prefix } = this.o;
+    const ns = pod.metadata?.namespace ?? 'default';
+    const name = pod.metadata?.name ?? '';
+    const containerId = randomBytes(32).toString('hex');
+    const netns = podNetns(prefix, uid);
+    const runtime: CniRuntimeArgs = { containerId, netns: `/run/netns/${netns}`, ifname: 'eth0', podNamespace: ns, podName: name, podUid: uid };
+    const startTime = new Date().toISOString();
+    await mustRun(['ip', 'netns', 'add', netns]);
+    await mustRun(['ip', '-n', netns, 'link', 'set', 'lo', 'up']);
+    let network: NetworkList | undefined;
+    try {
+      // Annotate first so podExec can find the netns while the plugin is still running.
+      await api.patch(`/api/v1/namespaces/${ns}/pods/${name}`, { metadata: { annotations: { [NETNS_ANNOTATION]: netns, [SANDBOX_ANNOTATION]: containerId } } });
+      const wants = podExtendedRequests(pod);
+      if (Object.values(wants).some((n) => n > 0)) this.checkpoint.allocate(uid, pod.spec?.containers[0]?.name ?? '', wants);
+      network = this.cni.network();
+      const result = await this.timed('ADD', pod, containerId, () => this.cni.add(network!, runtime));
+      this.sandboxes.set(uid, { containerId, netns, network, runtime });
+      const ips = podIps(result, runtime.ifname);
+      await this.patchStatus(pod, runningStatus(pod, this.o.node.fabricIp, ips, startTime, containerId));
+    } catch (err) {
+      this.failed.add(uid);
+      const message = `Failed to create pod sandbox: failed to setup network for sandbox "${containerId}": ${describe(err, network)}`;
+      this.o.log(`${this.name}: ${ns}/${name}: ${message}`);
+      // As kubelet does after a failed sandbox: DEL what may have been added, then drop the netns.
+      if (network) {
+        const net = network;
+        await this.timed('DEL', pod, containerId, () => this.cni.del(net, runtime)).catch((e: Error) => this.o.log(`${this.name}: cleanup DEL of ${ns}/${name}: ${e.message}`));
+      }
+      await deleteNetns(netns);
+      this.checkpoint.release(uid);
+      await recordPodEvent(api, pod, { type: 'Warning', reason: 'FailedCreatePodSandBox', message, component: 'kubelet', host: this.name });
+      await this.patchStatus(pod, failedStatus(pod, this.o.node.fabricIp, startTime, message)).catch((e: Error) => this.o.log(`${this.name}: status of ${ns}/${name}: ${e.message}`));
+    }
+  }
+
+  private async teardown(uid: string, sb: Sandbox): Promise<void> {
+    const pod: V1Pod = { metadata: { namespace: sb.runtime.podNamespace, name: sb.runtime.podName, uid } };
+    try {
+      await this.timed('DEL', pod, sb.containerId, () => this.cni.del(sb.network, sb.runtime));
+    } catch (err) {
+      this.o.log(`${this.name}: DEL of ${sb.runtime.podNamespace}/${sb.runtime.podName}: ${(err as Error).message}`);
+    }
+    await deleteNetns(sb.netns);
+    this.checkpoint.release(uid);
+    this.sandboxes.delete(uid);
+  }
+
+  private async finishDelete(pod: V1Pod): Promise<void> {
+    const ns = pod.metadata?.namespace ?? 'default';
+    try {
+      await this.o.api.delete(`/api/v1/namespaces/${ns}/pods/${pod.metadata?.name}?gracePeriodSeconds=0`, {
+        apiVersion: 'v1',
+        kind: 'DeleteOptions',
+        gracePeriodSeconds: 0,
+        preconditions: { uid: pod.metadata?.uid },
+      });
+    } catch (err) {
+      if (!(err instanceof ApiError && (err.status === 404 || err.status === 409))) throw err;
+    }
+  }
+
+  private async patchStatus(pod: V1Pod, status: V1PodStatus): Promise<void> {
+    await this.o.api.patch(`/api/v1/namespaces/${pod.metadata?.namespace}/pods/${pod.metadata?.name}/status`, { status });
+  }
+
+  /** Runs one CNI operation, appending its CniCallRecord (with delegate times from the plugin log). */
+  private async timed<T>(op: 'ADD' | 'DEL', pod: V1Pod, containerId: string, call: () => Promise<T>): Promise<T> {
+    const logFile = hostPathOf(this.o.node.dir, PLUGIN_LOG);
+    const logOffset = fileSize(logFile);
+    const startedAt = new Date().toISOString();
+    const t0 = performance.now();
+    let exitCode = 0;
+    try {
+      return await call();
+    } catch (err) {
+      exitCode = 1;
+      throw err;
+    } finally {
+      const rec: CniCallRecord = {
+        op,
+        node: this.name,
+        namespace: pod.metadata?.namespace ?? '',
+        pod: pod.metadata?.name ?? '',
+        containerId,
+        ms: Math.round((performance.now() - t0) * 100) / 100,
+        exitCode,
+        delegates: delegateTimes(readFrom(logFile, logOffset), containerId, op),
+        startedAt,
+      };
+      appendCniCall(this.o.cniCallsPath, rec);
+    }
+  }
+}
+
+function describe(err: unknown, network: NetworkList | undefined): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (!network) return msg;
+  const plugin = (err as { plugin?: string }).plugin;
+  return `plugin type="${plugin ?? network.plugins[0]?.type ?? ''}" name="${network.name}" failed (add): ${msg}`;
+}
+
+/** IPs of the pod's own interface in the CNI result (1.0.0 / 0.4.0 / 0.3.x layout). */
+export function podIps(result: Record<string, unknown>, ifname: string): string[] {
+  const interfaces = (result.interfaces ?? []) as { name?: string; sandbox?: string }[];
+  const ips = (result.ips ?? []) as { address?: string; interface?: number }[];
+  const mine = ips.filter((ip) => {
+    if (ip.interface === undefined) return true;
+    const itf = interfaces[ip.interface];
+    return !!itf?.sandbox && (itf.name === ifname || !itf.name);
+  });
+  return mine.map((ip) => String(ip.address ?? '').split('/')[0]!).filter(Boolean);
+}
+
+function conditions(ready: boolean, message?: string): V1PodCondition[] {
+  const now = new Date();
+  const notReady = ready ? {} : { reason: 'ContainersNotReady', message: message ?? '' };
+  return [
+    { type: 'PodReadyToStartContainers', status: ready ? 'True' : 'False', lastTransitionTime: now },
+    { type: 'Initialized', status: 'True', lastTransitionTime: now },
+    { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: now, ...notReady },
+    { type: 'ContainersReady', status: ready ? 'True' : 'False', lastTransitionTime: now, ...notReady },
+    { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
+  ];
+}
+
+function runningStatus(pod: V1Pod, hostIP: string, ips: string[], startTime: string, containerId: string): V1PodStatus {
+  return {
+    phase: 'Running',
+    hostIP,
+    hostIPs: [{ ip: hostIP }],
+    ...(ips.length ? { podIP: ips[0], podIPs: ips.map((ip) => ({ ip })) } : {}),
+    startTime: new Date(startTime),
+    conditions: conditions(true),
+    containerStatuses: (pod.spec?.containers ?? []).map((c) => ({
+      name: c.name,
+      image: c.image ?? '',
+      imageID: '',
+      containerID: `multus-e2e://${containerId}`,
+      ready: true,
+      started: true,
+      restartCount: 0,
+      state: { running: { startedAt: new Date() } },
+    })),
+  };
+}
+
+function failedStatus(pod: V1Pod, hostIP: string, startTime: string, message: string): V1PodStatus {
+  return {
+    phase: 'Pending',
+    hostIP,
+    hostIPs: [{ ip: hostIP }],
+    startTime: new Date(startTime),
+    conditions: conditions(false, message),
+    containerStatuses: (pod.spec?.containers ?? []).map((c) => ({
+      name: c.name,
+      image: c.image ?? '',
+      imageID: '',
+      ready: false,
+      started: false,
+      restartCount: 0,
+      state: { waiting: { reason: 'ContainerCreating', message } },
+    })),
+  };
+}

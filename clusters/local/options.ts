@@ -1,0 +1,33 @@
+// What create() hands the cluster daemon (workDir/options.json), and the ClusterOptions extension
+// the local provider accepts.
+import type { ClusterOptions, PluginUnderTest } from '../provider.ts';
+
+export interface LocalClusterOptions extends ClusterOptions {
+  /**
+   * Extended resources each node offers, as device IDs: `{ "node-1": { "netdevsim.io/vf": ["0000:00:01.1"] } }`.
+   * They become Node capacity, drive scheduling, and are allocated to pods in kubelet's checkpoint file.
+   */
+  extendedResources?: Record<string, Record<string, string[]>>;
+  /**
+   * Bring the cluster up with only the default network (no plugin installer run). For testing the
+   * provider itself while no plugin build is at hand.
+   */
+  withoutPlugin?: boolean;
+}
+
+export interface DaemonOptions {
+  name: string;
+  nodes: number;
+  plugin: PluginUnderTest | null;
+  extendedResources: Record<string, Record<string, string[]>>;
+}
+
+export function daemonOptions(o: LocalClusterOptions): DaemonOptions {
+  if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 20) throw new Error(`nodes must be a whole number from 1 to 20, got ${o.nodes}`);
+  const extendedResources = o.extendedResources ?? {};
+  for (const node of Object.keys(extendedResources)) {
+    const m = /^node-(\d+)$/.exec(node);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > o.nodes) throw new Error(`extendedResources names node "${node}", which the cluster does not have (node-1 … node-${o.nodes})`);
+  }
+  return { name: o.name, nodes: o.nodes, plugin: o.withoutPlugin ? null : o.plugin, extendedResources };
+}

@@ -1,0 +1,70 @@
+// destroy() and leftovers(): both work from the cluster name alone (every netns and process marker
+// derives from it), with state.json adding the exact pids when it survived.
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { deleteNetns } from './fabric.ts';
+import { clusterNames } from './names.ts';
+import { processRef, stopProcess, type ProcessRef } from './process-identity.ts';
+import { runCommand } from './run-command.ts';
+import { readState } from './state.ts';
+
+/** Files and dirs of workDir that describe a live cluster; logs (daemon.log, cni-calls.jsonl) are kept. */
+const CLUSTER_FILES = ['nodes', 'pki', 'state.json', 'state.json.tmp', 'options.json', 'kubeconfig'];
+
+export async function destroyCluster(name: string, workDir: string): Promise<void> {
+  const state = readState(workDir);
+  const { prefix } = clusterNames(name);
+  if (state?.daemon) await stopProcess(state.daemon);
+  for (const node of state?.nodes ?? []) if (node.holder) await stopProcess(node.holder, 1000);
+  // Processes started before their pid reached state.json still carry the cluster's marker.
+  for (const ref of markedProcesses(prefix)) await stopProcess(ref, 1000);
+  const netns = clusterNetns(prefix);
+  // Pods first, the fabric last: node netns hold the peers of fabric ports.
+  const order = (n: string) => (n.includes('-pod-') ? 0 : n.endsWith('-fabric') ? 2 : 1);
+  for (const n of netns.sort((a, b) => order(a) - order(b))) await deleteNetns(n);
+  for (const f of CLUSTER_FILES) rmSync(join(workDir, f), { recursive: true, force: true });
+}
+
+/** Anything of the cluster still on the host: netns, host links, mounts, processes. Empty after destroy(). */
+export async function leftovers(name: string): Promise<string[]> {
+  const { prefix } = clusterNames(name);
+  const found: string[] = [];
+  for (const n of clusterNetns(prefix)) found.push(`netns ${n}`);
+  const links = await runCommand(['ip', '-j', 'link', 'show']);
+  for (const l of JSON.parse(links.stdout || '[]') as { ifname: string }[]) {
+    if (l.ifname.startsWith(prefix)) found.push(`link ${l.ifname}`);
+  }
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    if (line.includes(prefix)) found.push(`mount ${line.split(' ')[4]}`);
+  }
+  for (const ref of markedProcesses(prefix)) found.push(`process ${ref.pid}: ${cmdline(ref.pid)}`);
+  return found;
+}
+
+function clusterNetns(prefix: string): string[] {
+  if (!existsSync('/run/netns')) return [];
+  return readdirSync('/run/netns').filter((n) => n.startsWith(`${prefix}-`));
+}
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+  } catch {
+    return '';
+  }
+}
+
+function markedProcesses(prefix: string): ProcessRef[] {
+  const refs: ProcessRef[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    if (!cmdline(pid).includes(prefix)) continue;
+    try {
+      refs.push(processRef(pid));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return refs;
+}
