@@ -1,0 +1,320 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { createKindProvider } from './index.ts';
+import { defaultKindSettings, type KindSettings } from './settings.ts';
+import { makeStandIns, type StandIns } from './test-standins.ts';
+import type { Cluster } from '../provider.ts';
+
+let s: StandIns;
+let repo: string;
+let cniDir: string;
+
+function settings(extra: Partial<KindSettings> = {}): KindSettings {
+  return {
+    ...defaultKindSettings(s.env),
+    repoRoot: repo,
+    referencePluginsDir: cniDir,
+    nodeBinary: join(repo, 'node'),
+    env: s.env,
+    ...extra,
+  };
+}
+
+function file(path: string, content: string, mode = 0o644): void {
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, content);
+  chmodSync(path, mode);
+}
+
+function setup(tools: ('kind' | 'docker' | 'kubectl')[] = ['kind', 'docker', 'kubectl'], vars: Record<string, string> = {}): void {
+  s = makeStandIns(tools, vars);
+  repo = join(s.dir, 'repo');
+  cniDir = join(s.dir, 'cni');
+  file(join(repo, 'plugin/dist/multus'), '#!/usr/bin/env node\n', 0o755);
+  file(join(repo, 'plugin/dist/multus-install'), '#!/usr/bin/env node\n', 0o755);
+  file(join(repo, 'fixtures/crds/network-attachment-definition.yaml'), 'kind: CustomResourceDefinition\n');
+  file(join(repo, 'node'), 'ELF', 0o755);
+  for (const p of ['bridge', 'host-local', 'ipvlan', 'macvlan']) file(join(cniDir, p), 'ELF', 0o755);
+  file(join(cniDir, 'README'), 'not a plugin');
+}
+
+afterEach(() => s.cleanup());
+
+const opts = (workDir: string) => ({ name: 'me2e', nodes: 2, plugin: { kind: 'bundled' } as const, workDir });
+
+/** The calls create() makes on one node for the bundled plugin. */
+function nodeInstallCalls(node: string): string[] {
+  return [
+    `docker exec ${node} ls -1 /opt/cni/bin`,
+    `docker cp ${cniDir}/bridge ${node}:/opt/cni/bin/bridge`,
+    `docker cp ${cniDir}/ipvlan ${node}:/opt/cni/bin/ipvlan`,
+    `docker cp ${cniDir}/macvlan ${node}:/opt/cni/bin/macvlan`,
+    `docker exec ${node} mkdir -p /opt/multus-e2e/bin /var/log/multus`,
+    `docker cp ${repo}/node ${node}:/opt/multus-e2e/bin/node`,
+    `docker cp ${repo}/plugin/dist/multus ${node}:/opt/multus-e2e/multus`,
+    `docker cp ${repo}/plugin/dist/multus-install ${node}:/opt/multus-e2e/multus-install`,
+    `docker exec ${node} ln -sf /opt/multus-e2e/bin/node /usr/local/bin/node`,
+    `docker exec ${node} /usr/local/bin/node --version`,
+  ];
+}
+
+function eth1Calls(node: string, ifname: string): string[] {
+  const rename = ifname === 'eth1' ? [] : [
+    `docker exec ${node} ip link set dev ${ifname} down`,
+    `docker exec ${node} ip link set dev ${ifname} name eth1`,
+  ];
+  return [
+    `docker inspect --format {{json .NetworkSettings.Networks}} ${node}`,
+    `docker network connect me2e-eth1 ${node}`,
+    `docker inspect --format {{json .NetworkSettings.Networks}} ${node}`,
+    `docker exec ${node} ip -j link show`,
+    ...rename,
+    `docker exec ${node} ip addr flush dev eth1`,
+    `docker exec ${node} ip link set dev eth1 up`,
+  ];
+}
+
+describe('kind provider create/destroy against stand-ins', () => {
+  beforeEach(() => setup());
+
+  it('creates a cluster with kindnet, eth1 on the workers and the bundled plugin, in this exact order', async () => {
+    const work = join(s.dir, 'work');
+    const kc = join(work, 'kubeconfig');
+    const cluster = await createKindProvider(settings()).create(opts(work));
+    expect(cluster.kubeconfigPath).toBe(kc);
+    expect(s.lines()).toEqual([
+      'docker info --format {{.ServerVersion}}',
+      'kind get clusters',
+      `kind create cluster --name me2e --config ${work}/kind-config.yaml --kubeconfig ${kc}`,
+      'kind get kubeconfig --name me2e',
+      'kind get nodes --name me2e',
+      'docker network inspect me2e-eth1',
+      'docker network create --driver bridge --internal --subnet 198.18.252.0/24 me2e-eth1',
+      ...eth1Calls('me2e-worker', 'eth1'),
+      ...eth1Calls('me2e-worker2', 'eth7'),
+      ...nodeInstallCalls('me2e-control-plane'),
+      ...nodeInstallCalls('me2e-worker'),
+      ...nodeInstallCalls('me2e-worker2'),
+      `kubectl --kubeconfig ${kc} apply -f ${repo}/fixtures/crds/network-attachment-definition.yaml`,
+      'docker image inspect busybox:1.36',
+      'docker pull busybox:1.36',
+      'kind load docker-image busybox:1.36 --name me2e',
+      `kubectl --kubeconfig ${kc} apply -f ${work}/multus-e2e-install.yaml`,
+      `kubectl --kubeconfig ${kc} -n kube-system rollout status daemonset/multus-e2e --timeout=300s`,
+      `kubectl --kubeconfig ${kc} wait --for=condition=Ready nodes --all --timeout=300s`,
+    ]);
+    // The config kind was given, the kubeconfig from `kind get kubeconfig`, the manifest applied.
+    const config = parse(readFileSync(join(work, 'kind-config.yaml'), 'utf8'));
+    expect(config.nodes).toEqual([{ role: 'control-plane' }, { role: 'worker' }, { role: 'worker' }]);
+    expect(config.networking.disableDefaultCNI).toBeUndefined();
+    expect(readFileSync(kc, 'utf8')).toContain('server: https://127.0.0.1:41234');
+    const kinds = parseAllDocuments(readFileSync(join(work, 'multus-e2e-install.yaml'), 'utf8')).map((d) => d.toJS().kind);
+    expect(kinds).toEqual(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'DaemonSet']);
+    expect(await cluster.nodeNames()).toEqual(['me2e-worker', 'me2e-worker2']);
+  });
+
+  it('destroy deletes the cluster and the eth1 network, and is idempotent', async () => {
+    const work = join(s.dir, 'work');
+    const cluster = await createKindProvider(settings()).create(opts(work));
+    const before = s.calls().length;
+    await cluster.destroy();
+    expect(s.lines().slice(before)).toEqual([
+      'kind get clusters',
+      'kind delete cluster --name me2e',
+      'docker network inspect me2e-eth1',
+      'docker network rm me2e-eth1',
+    ]);
+    expect(existsSync(join(work, 'kind-state.json'))).toBe(false);
+    const after = s.calls().length;
+    await cluster.destroy();
+    expect(s.lines().slice(after)).toEqual(['kind get clusters', 'docker network inspect me2e-eth1']);
+  });
+
+  it('reuses an existing cluster and network, and on destroy removes only what it installed', async () => {
+    const work = join(s.dir, 'work');
+    writeFileSync(join(s.dir, 'clusters'), 'me2e\n');
+    writeFileSync(join(s.dir, 'net.me2e-eth1'), '');
+    const cluster = await createKindProvider(settings()).create(opts(work));
+    const lines = s.lines();
+    expect(lines.some((l) => l.startsWith('kind create'))).toBe(false);
+    expect(lines.some((l) => l.startsWith('docker network create'))).toBe(false);
+    expect(lines).toContain('kind get kubeconfig --name me2e');
+    const before = s.calls().length;
+    await cluster.destroy();
+    expect(s.lines().slice(before)).toEqual([
+      'kind get clusters',
+      `kubectl --kubeconfig ${work}/kubeconfig delete -f ${work}/multus-e2e-install.yaml --ignore-not-found`,
+      `kubectl --kubeconfig ${work}/kubeconfig get nodes -o json`,
+    ]);
+    expect(readFileSync(join(s.dir, 'clusters'), 'utf8')).toBe('me2e\n');
+  });
+
+  it('on a failed rollout exports kind logs into the logs dir, deletes what it created and says where the logs are', async () => {
+    s.cleanup();
+    setup(['kind', 'docker', 'kubectl'], { STANDIN_ROLLOUT_FAIL: '1' });
+    const work = join(s.dir, 'work');
+    const logs = join(s.dir, 'reports/kind-logs');
+    await expect(createKindProvider(settings({ failureLogsDir: logs })).create(opts(work))).rejects.toThrow(
+      `kind cluster me2e failed to come up: kubectl --kubeconfig ${work}/kubeconfig -n kube-system rollout status daemonset/multus-e2e --timeout=300s exited with 1:\nerror: timed out waiting for the condition; kind logs exported to ${logs}`,
+    );
+    const lines = s.lines();
+    const rollout = lines.findIndex((l) => l.includes('rollout status'));
+    expect(lines.slice(rollout + 1)).toEqual([
+      `kind export logs ${logs} --name me2e`,
+      'kind get clusters',
+      'kind delete cluster --name me2e',
+      'docker network inspect me2e-eth1',
+      'docker network rm me2e-eth1',
+    ]);
+    expect(readFileSync(join(logs, 'kubelet.log'), 'utf8')).toBe('kubelet log\n');
+  });
+
+  it('keeps a failed cluster with keepOnFailure', async () => {
+    s.cleanup();
+    setup(['kind', 'docker', 'kubectl'], { STANDIN_ROLLOUT_FAIL: '1' });
+    await expect(createKindProvider(settings({ keepOnFailure: true })).create(opts(join(s.dir, 'work')))).rejects.toThrow(/rollout status/);
+    expect(s.lines().some((l) => l.startsWith('kind delete'))).toBe(false);
+  });
+
+  it('fails with a clear error when the copied Node.js cannot start in the node, and cleans up', async () => {
+    s.cleanup();
+    setup(['kind', 'docker', 'kubectl'], { STANDIN_NODE_BROKEN: '1' });
+    await expect(createKindProvider(settings()).create(opts(join(s.dir, 'work')))).rejects.toThrow(
+      /Node\.js runtime copied from .*node does not start inside kind node me2e-control-plane: node: error while loading shared libraries: libstdc\+\+\.so\.6\nSet MULTUS_E2E_KIND_NODE_BINARY/,
+    );
+    expect(s.lines()).toContain('kind delete cluster --name me2e');
+  });
+
+  it('with the bridge primary disables kindnet, writes a conflist per node and routes between pod CIDRs', async () => {
+    const work = join(s.dir, 'work');
+    await createKindProvider(settings({ primary: { kind: 'bridge' } })).create(opts(work));
+    expect(parse(readFileSync(join(work, 'kind-config.yaml'), 'utf8')).networking.disableDefaultCNI).toBe(true);
+    const lines = s.lines();
+    const routes = lines.filter((l) => l.includes('ip route replace'));
+    expect(routes).toEqual([
+      'docker exec me2e-control-plane ip route replace 10.244.1.0/24 via 172.18.0.3',
+      'docker exec me2e-control-plane ip route replace 10.244.2.0/24 via 172.18.0.4',
+      'docker exec me2e-worker ip route replace 10.244.0.0/24 via 172.18.0.2',
+      'docker exec me2e-worker ip route replace 10.244.2.0/24 via 172.18.0.4',
+      'docker exec me2e-worker2 ip route replace 10.244.0.0/24 via 172.18.0.2',
+      'docker exec me2e-worker2 ip route replace 10.244.1.0/24 via 172.18.0.3',
+    ]);
+    // The conflists arrive on stdin of `docker exec -i NODE sh -c 'cat > …'`, one per node.
+    const parts = s.stdin().split(/^=== .*$/m).slice(1).map((p) => JSON.parse(p));
+    expect(parts.map((c) => c.plugins[0].ipam.ranges[0][0].subnet)).toEqual(['10.244.0.0/24', '10.244.1.0/24', '10.244.2.0/24']);
+    expect(parts[0].plugins[0]).toMatchObject({ type: 'bridge', bridge: 'cni0', isGateway: true });
+    expect(lines).toContain('docker exec -i me2e-worker sh -c cat > /etc/cni/net.d/10-kind-default.conflist');
+    // The bridge plugin the conflist uses is one of those copied in.
+    expect(lines).toContain(`docker cp ${cniDir}/bridge me2e-worker:/opt/cni/bin/bridge`);
+  });
+
+  it('with --plugin-image side-loads that image, installs the upstream thin DaemonSet and copies no Node.js', async () => {
+    const work = join(s.dir, 'work');
+    s.env.STANDIN_IMAGE_PRESENT = '1';
+    await createKindProvider(settings({ pluginImage: 'example.com/multus:thin' })).create(opts(work));
+    const lines = s.lines();
+    expect(lines).toContain('docker image inspect example.com/multus:thin');
+    expect(lines).not.toContain('docker pull example.com/multus:thin');
+    expect(lines).toContain('kind load docker-image example.com/multus:thin --name me2e');
+    expect(lines.some((l) => l.includes('/opt/multus-e2e'))).toBe(false);
+    const ds = parseAllDocuments(readFileSync(join(work, 'multus-e2e-install.yaml'), 'utf8')).map((d) => d.toJS()).find((o) => o.kind === 'DaemonSet');
+    expect(ds.spec.template.spec.containers[0]).toMatchObject({ image: 'example.com/multus:thin', command: ['/thin_entrypoint'] });
+  });
+
+  it('refuses bad input before running anything', async () => {
+    const p = createKindProvider(settings());
+    await expect(p.create({ ...opts(join(s.dir, 'w')), name: 'Bad_Name' })).rejects.toThrow(/invalid kind cluster name "Bad_Name"/);
+    await expect(p.create({ ...opts(join(s.dir, 'w')), nodes: 0 })).rejects.toThrow(/nodes must be an integer from 1 to 20/);
+    await expect(p.create({ ...opts(join(s.dir, 'w')), plugin: { kind: 'path', path: '/nonexistent/multus' } })).rejects.toThrow(
+      'plugin under test not found at /nonexistent/multus',
+    );
+    expect(s.calls()).toEqual([]);
+  });
+});
+
+describe('kind provider prerequisites', () => {
+  it('names every missing tool and what to install, before running anything', async () => {
+    setup(['kubectl']);
+    await expect(createKindProvider(settings()).create(opts(join(s.dir, 'w')))).rejects.toThrow(
+      /the kind provider needs docker, kind on PATH, which are missing:\n {2}- docker: install Docker Engine .*\n {2}- kind: install kind/,
+    );
+    expect(s.calls()).toEqual([]);
+  });
+
+  it('says the Docker daemon is unreachable when `docker info` fails', async () => {
+    setup(['kind', 'docker', 'kubectl'], { STANDIN_DOCKER_DOWN: '1' });
+    await expect(createKindProvider(settings()).create(opts(join(s.dir, 'w')))).rejects.toThrow(
+      /the Docker daemon is not reachable \(`docker info` exited with 1\).*\nCannot connect to the Docker daemon/s,
+    );
+    expect(s.lines()).toEqual(['docker info --format {{.ServerVersion}}']);
+  });
+});
+
+describe('an attached kind cluster', () => {
+  let cluster: Cluster;
+  let work: string;
+  beforeEach(async () => {
+    setup();
+    work = join(s.dir, 'work');
+    await createKindProvider(settings()).create(opts(work));
+    cluster = await createKindProvider(settings()).attach('me2e', work);
+  });
+
+  it('attach needs the recorded state and the cluster to exist', async () => {
+    await expect(createKindProvider(settings()).attach('other', work)).rejects.toThrow(/no kind cluster state for "other"/);
+    writeFileSync(join(s.dir, 'clusters'), '');
+    await expect(createKindProvider(settings()).attach('me2e', work)).rejects.toThrow(/no longer exists/);
+  });
+
+  it('podExec finds the pod node and sandbox netns through the API and crictl, then nsenters it', async () => {
+    const before = s.calls().length;
+    const res = await cluster.podExec('default', 'p1', ['ip', '-j', 'addr']);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)[0].ifname).toBe('net1');
+    expect(s.lines().slice(before)).toEqual([
+      `kubectl --kubeconfig ${work}/kubeconfig get pod -n default p1 -o json`,
+      'docker exec me2e-worker2 crictl pods --label io.kubernetes.pod.uid=uid-1 --state ready -q',
+      'docker exec me2e-worker2 crictl inspectp 5ab1e5',
+      'docker exec me2e-worker2 nsenter --net=/var/run/netns/cni-1234 -- ip -j addr',
+    ]);
+  });
+
+  it('nodeExec returns the exit code and output of docker exec without throwing', async () => {
+    const res = await cluster.nodeExec('me2e-worker', ['cat', '/var/log/multus/multus.log']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('No such file or directory');
+  });
+
+  it('cniCalls and pluginLog read the plugin JSON log on every node', async () => {
+    const t = (ms: number): string => new Date(Date.parse('2026-11-23T12:00:00Z') + ms).toISOString();
+    writeFileSync(
+      join(s.dir, 'multus.me2e-worker2.log'),
+      [
+        JSON.stringify({ time: t(0), level: 'info', msg: 'delegate', verb: 'ADD', containerId: 'c1', pod: 'default/p1', network: 'default/mv', type: 'macvlan', ifname: 'net1', ms: 12.5, ok: true }),
+        JSON.stringify({ time: t(100), level: 'info', msg: 'call', verb: 'ADD', containerId: 'c1', pod: 'default/p1', ms: 40, ok: true }),
+        JSON.stringify({ time: t(5000), level: 'error', msg: 'call', verb: 'DEL', containerId: 'c2', pod: 'default/p2', ms: 3, ok: false, error: 'boom' }),
+      ].join('\n') + '\n',
+    );
+    const calls = await cluster.cniCalls();
+    expect(calls).toEqual([
+      { op: 'ADD', node: 'me2e-worker2', namespace: 'default', pod: 'p1', containerId: 'c1', ms: 40, exitCode: 0, delegates: [{ network: 'default/mv', type: 'macvlan', ms: 12.5 }], startedAt: t(60) },
+      { op: 'DEL', node: 'me2e-worker2', namespace: 'default', pod: 'p2', containerId: 'c2', ms: 3, exitCode: 1, delegates: [], startedAt: t(4997) },
+    ]);
+    expect((await cluster.cniCalls(t(1000))).map((c) => c.containerId)).toEqual(['c2']);
+    expect(await cluster.pluginLog('me2e-worker2', 'c2')).toHaveLength(1);
+    expect(await cluster.pluginLog('me2e-worker2')).toHaveLength(3);
+    expect(await cluster.pluginLog('me2e-worker')).toEqual([]);
+  });
+
+  it('exportLogs writes kind logs, each node plugin log and the API objects', async () => {
+    writeFileSync(join(s.dir, 'multus.me2e-worker.log'), '{"msg":"call"}\n');
+    const dir = join(s.dir, 'export');
+    await cluster.exportLogs(dir);
+    expect(readFileSync(join(dir, 'kubelet.log'), 'utf8')).toBe('kubelet log\n');
+    expect(readFileSync(join(dir, 'multus/me2e-worker.log'), 'utf8')).toBe('{"msg":"call"}\n');
+    expect(readFileSync(join(dir, 'multus/me2e-worker2.log'), 'utf8')).toBe('');
+    expect(readFileSync(join(dir, 'objects.yaml'), 'utf8')).toBe('items: []\n');
+  });
+});
