@@ -1,0 +1,117 @@
+// A small Kubernetes REST client over node:https: short per-request timeouts and a bounded retry
+// budget for refused connections and 5xx, as upstream Multus has while it waits for the pod.
+import { Agent, request } from 'node:https';
+import { CniError, ErrorCode } from '../cni/errors.ts';
+import type { KubeAccess } from './kubeconfig.ts';
+
+export interface ApiResponse {
+  status: number;
+  body: unknown;
+}
+
+export interface ClientTiming {
+  /** Timeout of one HTTP request, ms. */
+  requestTimeoutMs: number;
+  /** Total time spent retrying refused connections / 5xx before giving up, ms. */
+  retryBudgetMs: number;
+}
+
+export const DEFAULT_TIMING: ClientTiming = { requestTimeoutMs: 2000, retryBudgetMs: 2500 };
+
+const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE']);
+
+class TransportError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export class KubeClient {
+  private readonly agent: Agent;
+  constructor(
+    private readonly access: KubeAccess,
+    private readonly timing: ClientTiming = DEFAULT_TIMING,
+  ) {
+    this.agent = new Agent({
+      keepAlive: true,
+      maxSockets: 2,
+      ...(access.ca ? { ca: access.ca } : {}),
+      ...(access.cert ? { cert: access.cert } : {}),
+      ...(access.key ? { key: access.key } : {}),
+      ...(access.tlsServerName ? { servername: access.tlsServerName } : {}),
+      rejectUnauthorized: !access.insecure,
+    });
+  }
+
+  get server(): string {
+    return this.access.server;
+  }
+
+  private once(method: string, path: string, body: unknown, contentType: string): Promise<ApiResponse> {
+    const url = new URL(this.access.server + path);
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const headers: Record<string, string | number> = { Accept: 'application/json', 'User-Agent': 'multus-e2e-plugin' };
+    if (this.access.token) headers['Authorization'] = `Bearer ${this.access.token}`;
+    if (payload) {
+      headers['Content-Type'] = contentType;
+      headers['Content-Length'] = payload.length;
+    }
+    return new Promise((resolve, reject) => {
+      const req = request(url, { method, headers, agent: this.agent, timeout: this.timing.requestTimeoutMs }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (e) => reject(new TransportError(e.message, true)));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch {
+            // non-JSON body (e.g. a proxy error page): keep the text for the message
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed });
+        });
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`timeout after ${this.timing.requestTimeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      req.on('error', (e: NodeJS.ErrnoException) => reject(new TransportError(`${e.code ?? ''} ${e.message}`.trim(), RETRYABLE_CODES.has(e.code ?? ''))));
+      req.end(payload);
+    });
+  }
+
+  /** One API call with retries; 4xx are returned to the caller, transport failures and 5xx retried. */
+  async call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<ApiResponse> {
+    const start = Date.now();
+    let delay = 100;
+    for (;;) {
+      let failure: string;
+      try {
+        const res = await this.once(method, path, body, contentType);
+        if (res.status < 500) return res;
+        failure = `HTTP ${res.status}: ${statusMessage(res.body)}`;
+      } catch (e) {
+        if (!(e instanceof TransportError) || !e.retryable) {
+          throw new CniError(ErrorCode.ApiFailure, `Kubernetes API ${method} ${path} failed: ${(e as Error).message}`);
+        }
+        failure = e.message;
+      }
+      if (Date.now() - start + delay > this.timing.retryBudgetMs) {
+        throw new CniError(ErrorCode.TryAgainLater, `Kubernetes API ${this.access.server} unavailable: ${method} ${path}: ${failure}`, `gave up after ${Date.now() - start} ms`);
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 800);
+    }
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** The message of a Kubernetes Status body, or the body itself. */
+export function statusMessage(body: unknown): string {
+  if (typeof body === 'object' && body !== null && 'message' in body) return String((body as { message: unknown }).message);
+  return typeof body === 'string' ? body.slice(0, 300) : JSON.stringify(body ?? '').slice(0, 300);
+}

@@ -1,0 +1,70 @@
+// ADD: plan every attachment (validating all of it first), cache the plan, attach in order, roll back
+// in reverse when one fails, apply default-route, publish network-status.
+import { CniError, ErrorCode } from '../cni/errors.ts';
+import { convertResult, emptyResult } from '../cni/result.ts';
+import type { JsonObject } from '../cni/netconf.ts';
+import { planAttachments } from './attachments.ts';
+import { removeCache, writeCache, type CacheEntry } from './cache.ts';
+import { delegationContext, waitForReadiness, type CallContext } from './context.ts';
+import { applyDefaultRoute } from './default-route.ts';
+import { addAttachment, attachmentNetwork, deleteAttachments } from './delegation.ts';
+import { getPod, kubeClientFor, type PodObject } from './kube.ts';
+import { buildNetworkStatus, writeNetworkStatus } from './network-status.ts';
+
+const READINESS_TIMEOUT_MS = 10_000;
+
+export async function cmdAdd(ctx: CallContext): Promise<JsonObject> {
+  const { conf, env, podRef, log } = ctx;
+  await waitForReadiness(conf, READINESS_TIMEOUT_MS);
+  const client = kubeClientFor(conf);
+  try {
+    let pod: PodObject | undefined;
+    if (client && podRef) {
+      pod = await getPod(client, podRef.namespace, podRef.name);
+      if (podRef.uid && pod.metadata.uid && pod.metadata.uid !== podRef.uid) {
+        throw new CniError(ErrorCode.PodNotFound, `pod ${podRef.namespace}/${podRef.name} has UID ${pod.metadata.uid}, expected ${podRef.uid} (the pod was recreated)`);
+      }
+    }
+    const attachments = await planAttachments({ conf, client, pod, podRef, ifname: env.ifname, cniArgs: env.args, strictDevices: true });
+    const entry: CacheEntry = {
+      version: 1,
+      containerId: env.containerId,
+      netns: env.netns,
+      ifname: env.ifname,
+      cniVersion: conf.cniVersion,
+      ...(podRef ? { pod: podRef } : {}),
+      complete: false,
+      attachments: [],
+    };
+    // Written before the first delegate ADD so a crash mid-ADD still leaves DEL something to undo.
+    entry.attachments = attachments;
+    writeCache(conf.cniDir, entry);
+    const dctx = delegationContext(ctx);
+    let done = 0;
+    try {
+      for (const a of attachments) {
+        done++;
+        a.result = await addAttachment(a, dctx);
+        writeCache(conf.cniDir, entry);
+      }
+      await applyDefaultRoute(env.netns, attachments);
+      if (client && podRef) await writeNetworkStatus(client, podRef.namespace, podRef.name, buildNetworkStatus(attachments, env.netns));
+    } catch (e) {
+      // Roll back everything attempted (the failing one included: it may have half-configured).
+      const failures = await deleteAttachments(attachments.slice(0, done), dctx);
+      if (failures.length) {
+        log.error('rollback incomplete', { failed: failures.map((f) => ({ network: f.attachment.network, ifname: f.attachment.ifname, error: f.error.message })) });
+        entry.attachments = failures.map((f) => f.attachment);
+        writeCache(conf.cniDir, entry);
+      } else removeCache(conf.cniDir, env.containerId);
+      throw e;
+    }
+    entry.complete = true;
+    writeCache(conf.cniDir, entry);
+    const first = attachments[0];
+    if (!first || first.result === undefined || first.result === null) return emptyResult(conf.cniVersion);
+    return convertResult(first.result, attachmentNetwork(first).cniVersion, conf.cniVersion);
+  } finally {
+    client?.close();
+  }
+}

@@ -1,0 +1,51 @@
+// The Kubernetes objects the plugin reads: the pod being wired and NetworkAttachmentDefinitions.
+import { CniError, ErrorCode } from '../cni/errors.ts';
+import { KubeClient, statusMessage } from '../k8s/client.ts';
+import { inClusterAccess, loadKubeconfig } from '../k8s/kubeconfig.ts';
+import type { MultusConfig } from './config.ts';
+
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  uid?: string;
+  resourceVersion?: string;
+  annotations?: Record<string, string>;
+}
+export interface PodObject {
+  metadata: ObjectMeta;
+  [key: string]: unknown;
+}
+export interface NadObject {
+  metadata: ObjectMeta;
+  spec?: { config?: string };
+}
+
+/** A client when the config names a kubeconfig or the process runs in-cluster; otherwise none. */
+export function kubeClientFor(conf: MultusConfig, env: NodeJS.ProcessEnv = process.env): KubeClient | undefined {
+  if (conf.kubeconfig) return new KubeClient(loadKubeconfig(conf.kubeconfig));
+  const access = inClusterAccess(env);
+  return access ? new KubeClient(access) : undefined;
+}
+
+const enc = encodeURIComponent;
+
+export function podPath(ns: string, name: string): string {
+  return `/api/v1/namespaces/${enc(ns)}/pods/${enc(name)}`;
+}
+
+export async function getPod(client: KubeClient, ns: string, name: string): Promise<PodObject> {
+  const res = await client.call('GET', podPath(ns, name));
+  if (res.status === 404) throw new CniError(ErrorCode.PodNotFound, `pod ${ns}/${name} not found`);
+  if (res.status !== 200) throw new CniError(ErrorCode.ApiFailure, `reading pod ${ns}/${name}: HTTP ${res.status}: ${statusMessage(res.body)}`);
+  return res.body as PodObject;
+}
+
+/** The NAD, or undefined when it does not exist. */
+export async function getNad(client: KubeClient, ns: string, name: string): Promise<NadObject | undefined> {
+  const res = await client.call('GET', `/apis/k8s.cni.cncf.io/v1/namespaces/${enc(ns)}/network-attachment-definitions/${enc(name)}`);
+  if (res.status === 404) return undefined;
+  if (res.status !== 200) {
+    throw new CniError(ErrorCode.ApiFailure, `reading NetworkAttachmentDefinition ${ns}/${name}: HTTP ${res.status}: ${statusMessage(res.body)}`);
+  }
+  return res.body as NadObject;
+}
