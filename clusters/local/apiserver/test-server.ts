@@ -1,0 +1,48 @@
+// Test fixture: an API server on a free port with its own temporary cert dir, plus a kubeconfig
+// for it on disk. Only used by the *.test.ts files of this folder.
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kubeconfigYaml, startApiServer, type RunningApiServer } from './index.ts';
+
+export interface TestServer {
+  server: RunningApiServer;
+  dir: string;
+  kubeconfig: string;
+  kubeconfigPath: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestServer(): Promise<TestServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'me2e-apisrv-test-'));
+  const server = await startApiServer({ certDir: join(dir, 'certs'), port: 0 });
+  const kubeconfig = kubeconfigYaml(server.url, server.caPem, server.token);
+  const kubeconfigPath = join(dir, 'kubeconfig');
+  await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
+  return {
+    server, dir, kubeconfig, kubeconfigPath,
+    async stop() {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const NAD_CRD = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'network-attachment-definitions.k8s.cni.cncf.io' },
+  spec: {
+    group: 'k8s.cni.cncf.io',
+    scope: 'Namespaced',
+    names: {
+      plural: 'network-attachment-definitions', singular: 'network-attachment-definition',
+      kind: 'NetworkAttachmentDefinition', shortNames: ['net-attach-def'],
+    },
+    versions: [{
+      name: 'v1', served: true, storage: true,
+      schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { config: { type: 'string' } } } } } },
+    }],
+  },
+};
