@@ -47,7 +47,7 @@ function isObject(v: unknown): v is Json {
 }
 
 function fail(what: string): never {
-  throw new CniError(ErrorCode.DecodeFailure, 'invalid CNI result', what);
+  throw new CniError(ErrorCode.DecodeFailure, `invalid CNI result: ${what}`);
 }
 
 function str(o: Json, key: string, where: string, required = false): string | undefined {
