@@ -123,7 +123,7 @@ export class KindCluster implements Cluster {
     const exists = clusters.stdout.split('\n').map((s) => s.trim()).includes(this.name);
     let workers: string[] = [];
     if (exists && this.state.createdCluster) {
-      await this.runner.run('kind', ['delete', 'cluster', '--name', this.name]);
+      await this.runner.run('kind', ['delete', 'cluster', '--name', this.name, '--kubeconfig', this.kubeconfigPath]);
     } else if (exists) {
       // Not ours to delete: take back only what we installed.
       await this.kubectl.run(['delete', '-f', this.state.installManifest, '--ignore-not-found'], { allowFail: true });

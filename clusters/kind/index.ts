@@ -75,6 +75,13 @@ export function createKindProvider(settings: KindSettings, runner: ToolRunner = 
         installManifest: join(workDir, 'multus-e2e-install.yaml'),
         netdevsimIds: [],
       };
+      // A cluster this workDir's earlier `cluster up` created stays ours to delete when it is reused.
+      const previous = readState(workDir);
+      if (previous?.name === opts.name) {
+        state.createdCluster = previous.createdCluster;
+        state.createdEth1Network = previous.createdEth1Network;
+        state.netdevsimIds = previous.netdevsimIds;
+      }
       const cluster = new KindCluster(runner, workDir, state);
       try {
         if (await clusterExists(runner, opts.name)) {
@@ -99,7 +106,7 @@ export function createKindProvider(settings: KindSettings, runner: ToolRunner = 
         const workers = nodes.filter((n) => n !== controlPlaneNodeName(opts.name));
 
         progress(`attaching eth1 (${settings.eth1Subnet}) to ${workers.join(', ')}`);
-        state.createdEth1Network = await ensureEth1Network(runner, state.eth1Network, settings.eth1Subnet);
+        if (await ensureEth1Network(runner, state.eth1Network, settings.eth1Subnet)) state.createdEth1Network = true;
         writeState(workDir, state);
         for (const worker of workers) await attachEth1(runner, state.eth1Network, worker);
 

@@ -10,7 +10,7 @@ import { CNI_BIN_DIR, INSTALLER_SCRIPT, NODE_ON_PATH, NODE_RUNTIME, PAYLOAD_DIR,
 export function referencePlugins(dir: string): string[] {
   if (!existsSync(dir)) {
     throw new Error(
-      `reference CNI plugins not found in ${dir}: install them (Debian: apt-get install containernetworking-plugins)`,
+      `reference CNI plugins not found in ${dir}: install them (Debian: apt-get install containernetworking-plugins) or set MULTUS_E2E_KIND_CNI_PLUGINS_DIR to a directory of Linux CNI plugin binaries`,
     );
   }
   return readdirSync(dir)
