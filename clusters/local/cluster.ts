@@ -50,7 +50,8 @@ export class LocalCluster implements Cluster {
     if (!netns || !existsSync(`/run/netns/${netns}`)) {
       throw new Error(`pod ${namespace}/${pod} has no network namespace (phase ${p.status?.phase ?? 'unknown'}, node ${p.spec?.nodeName ?? 'none'})`);
     }
-    return runCommand(['nsenter', `--net=/run/netns/${netns}`, '--', ...argv]);
+    // ip netns exec also mounts a /sys of the pod netns, so /sys/class/net shows the pod's links.
+    return runCommand(['ip', 'netns', 'exec', netns, ...argv]);
   }
 
   async nodeExec(node: string, argv: string[]): Promise<ExecResult> {

@@ -104,6 +104,19 @@ describe.skipIf(skipReason !== undefined)('local provider (root, end to end)', (
     expect(podToPod.code, podToPod.stdout + podToPod.stderr).toBe(0);
     const adds = (await cluster.cniCalls()).filter((c) => c.op === 'ADD' && c.exitCode === 0);
     expect(adds.map((c) => c.pod).sort()).toEqual(['p1', 'p2']);
+    // /sys in podExec is the pod's: it lists exactly the pod's links.
+    const sysNet = (await cluster.podExec('default', 'p1', ['ls', '/sys/class/net'])).stdout.split('\n').filter(Boolean).sort();
+    const links = JSON.parse((await cluster.podExec('default', 'p1', ['ip', '-j', 'link'])).stdout) as { ifname: string }[];
+    expect(sysNet).toEqual(links.map((l) => l.ifname).sort());
+    if (withPlugin) {
+      // The installer put the plugin's config first, so every ADD went through it.
+      const confs = (await cluster.nodeExec('node-1', ['ls', '/etc/cni/net.d'])).stdout.split('\n').filter((f) => /\.conf(list)?$/.test(f)).sort();
+      expect(confs[0]).toMatch(/^00-multus\.conf(list)?$/);
+      const p1 = (await getPod('p1'))!;
+      const lines = await cluster.pluginLog('node-1', p1.metadata!.annotations!['multus-e2e.io/sandbox-id']);
+      expect(lines.some((l) => (JSON.parse(l) as { msg: string; verb: string }).msg === 'call')).toBe(true);
+      expect(adds.find((c) => c.pod === 'p1')?.delegates.map((d) => d.network)).toContain('local-default');
+    }
   });
 
   it('runs DEL on delete and leaves no netns or IPAM allocation behind', async () => {

@@ -25,7 +25,8 @@ const CHECKPOINT = '/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint'
 interface Sandbox {
   containerId: string;
   netns: string;
-  network: NetworkList;
+  /** null for host-network pods (no CNI, the node's netns). */
+  network: NetworkList | null;
   runtime: CniRuntimeArgs;
 }
 
@@ -152,10 +153,17 @@ export class NodeAgent {
     const netns = podNetns(prefix, uid);
     const runtime: CniRuntimeArgs = { containerId, netns: `/run/netns/${netns}`, ifname: 'eth0', podNamespace: ns, podName: name, podUid: uid };
     const startTime = new Date().toISOString();
-    await mustRun(['ip', 'netns', 'add', netns]);
-    await mustRun(['ip', '-n', netns, 'link', 'set', 'lo', 'up']);
+    if (pod.spec?.hostNetwork) {
+      // kubelet runs no CNI for host-network pods: they share the node's netns and address.
+      this.sandboxes.set(uid, { containerId, netns: this.o.node.netns, network: null, runtime });
+      await api.patch(`/api/v1/namespaces/${ns}/pods/${name}`, { metadata: { annotations: { [NETNS_ANNOTATION]: this.o.node.netns, [SANDBOX_ANNOTATION]: containerId } } });
+      await this.patchStatus(pod, runningStatus(pod, this.o.node.fabricIp, [this.o.node.fabricIp], startTime, containerId));
+      return;
+    }
     let network: NetworkList | undefined;
     try {
+      await mustRun(['ip', 'netns', 'add', netns]);
+      await mustRun(['ip', '-n', netns, 'link', 'set', 'lo', 'up']);
       // Annotate first so podExec can find the netns while the plugin is still running.
       await api.patch(`/api/v1/namespaces/${ns}/pods/${name}`, { metadata: { annotations: { [NETNS_ANNOTATION]: netns, [SANDBOX_ANNOTATION]: containerId } } });
       const wants = podExtendedRequests(pod);
@@ -182,15 +190,17 @@ export class NodeAgent {
   }
 
   private async teardown(uid: string, sb: Sandbox): Promise<void> {
+    this.sandboxes.delete(uid);
+    if (!sb.network) return;
     const pod: V1Pod = { metadata: { namespace: sb.runtime.podNamespace, name: sb.runtime.podName, uid } };
+    const network = sb.network;
     try {
-      await this.timed('DEL', pod, sb.containerId, () => this.cni.del(sb.network, sb.runtime));
+      await this.timed('DEL', pod, sb.containerId, () => this.cni.del(network, sb.runtime));
     } catch (err) {
       this.o.log(`${this.name}: DEL of ${sb.runtime.podNamespace}/${sb.runtime.podName}: ${(err as Error).message}`);
     }
     await deleteNetns(sb.netns);
     this.checkpoint.release(uid);
-    this.sandboxes.delete(uid);
   }
 
   private async finishDelete(pod: V1Pod): Promise<void> {
