@@ -11,7 +11,7 @@ import type { DaemonMessage } from './daemon.ts';
 import { clusterNames, validateClusterName } from './names.ts';
 import { daemonOptions, type LocalClusterOptions } from './options.ts';
 import { isAlive } from './process-identity.ts';
-import { readState } from './state.ts';
+import { readState, type LocalClusterState } from './state.ts';
 import { destroyCluster, leftovers } from './teardown.ts';
 
 export type { LocalClusterOptions } from './options.ts';
@@ -20,6 +20,7 @@ export { leftovers };
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DAEMON = fileURLToPath(new URL('./daemon.ts', import.meta.url));
+const CREATE_TIMEOUT_MS = 180_000;
 
 async function create(opts: LocalClusterOptions): Promise<LocalCluster> {
   validateClusterName(opts.name);
@@ -54,6 +55,7 @@ async function create(opts: LocalClusterOptions): Promise<LocalCluster> {
         else reject(new Error(msg.message));
       });
       child.once('exit', (code, signal) => reject(new Error(`cluster daemon exited (${signal ?? code}) before the cluster was ready`)));
+      setTimeout(() => reject(new Error(`the cluster was not ready after ${CREATE_TIMEOUT_MS / 1000} s`)), CREATE_TIMEOUT_MS).unref();
     });
   } catch (err) {
     child.kill('SIGKILL');
@@ -76,6 +78,36 @@ function attachState(name: string, workDir: string): LocalCluster {
   return new LocalCluster(state);
 }
 
+export interface LocalClusterStatus {
+  name: string;
+  workDir: string;
+  /** 'absent' when workDir holds no cluster state; 'stopped' when the state says ready but the daemon is gone. */
+  phase: LocalClusterState['phase'] | 'absent';
+  error?: string;
+  apiUrl?: string;
+  kubeconfigPath?: string;
+  nodes: { name: string; fabricIp: string; podCidr: string }[];
+  /** What of the cluster is on the host (netns, links, mounts, processes). */
+  leftovers: string[];
+}
+
+async function status(name: string, workDir: string): Promise<LocalClusterStatus> {
+  const dir = resolve(workDir);
+  const state = readState(dir);
+  const found = await leftovers(name);
+  if (!state || state.name !== name) return { name, workDir: dir, phase: 'absent', nodes: [], leftovers: found };
+  const alive = !!state.daemon && isAlive(state.daemon);
+  return {
+    name,
+    workDir: dir,
+    phase: state.phase === 'ready' && !alive ? 'stopped' : state.phase,
+    ...(state.error ? { error: state.error } : {}),
+    ...(state.api ? { apiUrl: state.api.url, kubeconfigPath: state.kubeconfigPath } : {}),
+    nodes: state.nodes.map((n) => ({ name: n.name, fabricIp: n.fabricIp, podCidr: n.podCidr })),
+    leftovers: found,
+  };
+}
+
 function tail(file: string, lines: number): string {
   if (!existsSync(file)) return '';
   return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
@@ -86,9 +118,12 @@ export const localProvider: ClusterProvider & {
   attach(name: string, workDir: string): Promise<LocalCluster>;
   /** Removes a cluster from its name and workDir alone, even one that never came up or whose daemon crashed. */
   destroy(name: string, workDir: string): Promise<void>;
+  /** What a person asking `cluster status` wants to know; never throws for a missing cluster. */
+  status(name: string, workDir: string): Promise<LocalClusterStatus>;
 } = {
   name: 'local',
   create,
   attach: async (name: string, workDir: string) => attachState(name, workDir),
   destroy: (name: string, workDir: string) => destroyCluster(name, resolve(workDir)),
+  status,
 };

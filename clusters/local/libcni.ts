@@ -3,7 +3,7 @@
 // previous result as prevResult; DEL runs in reverse with the cached ADD result; the ADD result is
 // cached under /var/lib/cni/results like libcni's cache.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { hostPathOf, nodeExecArgv } from './node-host.ts';
 import { runCommand } from './run-command.ts';
 
@@ -114,7 +114,7 @@ export class NodeCni {
     const conf: Record<string, unknown> = { ...plugin, name: net.name, cniVersion: net.cniVersion };
     if (prevResult) conf.prevResult = prevResult;
     const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
+      PATH: pathWithNode(),
       CNI_COMMAND: verb,
       CNI_CONTAINERID: rt.containerId,
       CNI_NETNS: rt.netns,
@@ -166,4 +166,9 @@ function pluginError(type: string, stdout: string, stderr: string, exitCode: num
   }
   const raw = (stdout.trim() || stderr.trim()).slice(0, 2000);
   return new CniError(`netplugin failed with no error message: exit status ${exitCode}${raw ? `: ${raw}` : ''}`, undefined, type);
+}
+
+/** PATH with this node's directory first: the bundled plugin starts with `#!/usr/bin/env node`. */
+export function pathWithNode(): string {
+  return [dirname(process.execPath), process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'].join(':');
 }

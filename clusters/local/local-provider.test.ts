@@ -74,6 +74,11 @@ describe.skipIf(skipReason !== undefined)('local provider (root, end to end)', (
     expect(n1.status?.capacity?.['example.com/dev']).toBe('1');
     const attached = await localProvider.attach(NAME, workDir);
     expect(attached.kubeconfigPath).toBe(cluster.kubeconfigPath);
+    const st = await localProvider.status(NAME, workDir);
+    expect(st.phase).toBe('ready');
+    expect(st.nodes.map((n) => n.podCidr)).toEqual(['198.19.1.0/24', '198.19.2.0/24']);
+    const kubectl = await runCommand(['kubectl', '--kubeconfig', cluster.kubeconfigPath, 'get', 'nodes', '-o', 'name']);
+    expect(kubectl.stdout.trim().split('\n')).toEqual(['node/node-1', 'node/node-2']);
   });
 
   it('keeps node mounts inside the node', async () => {
@@ -187,8 +192,10 @@ describe.skipIf(skipReason !== undefined)('local provider (root, end to end)', (
     expect(existsSync(join(workDir, 'export', 'node-1', 'ip-addr.json'))).toBe(true);
     const state = JSON.parse(readFileSync(join(workDir, 'state.json'), 'utf8')) as { daemon: { pid: number } };
     process.kill(state.daemon.pid, 'SIGKILL');
+    await waitFor('daemon gone', async () => ((await localProvider.status(NAME, workDir)).phase === 'stopped' ? true : undefined));
     expect((await leftovers(NAME)).some((l) => l.startsWith('netns '))).toBe(true);
     await cluster.destroy();
+    expect((await localProvider.status(NAME, workDir)).phase).toBe('absent');
     expect(await leftovers(NAME)).toEqual([]);
     const netns = await runCommand(['ip', 'netns', 'list']);
     expect(netns.stdout).not.toContain(clusterPrefix(NAME));

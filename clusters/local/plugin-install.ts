@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { PluginUnderTest } from '../provider.ts';
+import { pathWithNode } from './libcni.ts';
 import { execOnNode } from './node-host.ts';
 
 export const INSTALLER = fileURLToPath(new URL('../../plugin/dist/multus-install', import.meta.url));
@@ -29,7 +30,7 @@ export async function installPlugin(opts: {
     ...(opts.plugin.kind === 'path' ? [`--multus-binary=${opts.plugin.path}`] : []),
   ];
   const r = await execOnNode(opts.holderPid, argv, {
-    env: { ...process.env, KUBERNETES_SERVICE_HOST: opts.apiHost, KUBERNETES_SERVICE_PORT: String(opts.apiPort) },
+    env: { ...process.env, PATH: pathWithNode(), KUBERNETES_SERVICE_HOST: opts.apiHost, KUBERNETES_SERVICE_PORT: String(opts.apiPort) },
     timeoutMs: 60_000,
   });
   if (r.code !== 0) throw new Error(`plugin installer failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
