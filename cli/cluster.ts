@@ -1,0 +1,51 @@
+// `multus-e2e cluster up|down|status|kubeconfig`: a cluster to poke at by hand. Only the kubeconfig
+// path goes to stdout, so `kubectl --kubeconfig "$(multus-e2e cluster kubeconfig)"` works.
+import type { ClusterProvider } from '../clusters/provider.ts';
+import { loadProvider } from '../steps/providers.ts';
+import type { ClusterCommand } from './args.ts';
+import { ensurePlugin } from './plugin.ts';
+
+type Progress = (line: string) => void;
+
+/** Providers that can remove a cluster from its name and work dir even when it cannot be attached. */
+type ForceDestroy = { destroy(name: string, workDir: string): Promise<void> };
+const canForceDestroy = (p: ClusterProvider): p is ClusterProvider & ForceDestroy =>
+  typeof (p as Partial<ForceDestroy>).destroy === 'function';
+
+export async function clusterCommand(cmd: ClusterCommand, progress: Progress): Promise<number> {
+  if (cmd.provider === 'vm') throw new Error('cluster commands support the local and kind providers');
+  const provider = await loadProvider(cmd.provider);
+  switch (cmd.action) {
+    case 'up': {
+      await ensurePlugin(cmd.plugin, progress);
+      progress(`bringing up ${cmd.provider} cluster "${cmd.name}" with ${cmd.nodes} nodes in ${cmd.workDir} …`);
+      const cluster = await provider.create({ name: cmd.name, nodes: cmd.nodes, plugin: cmd.plugin, workDir: cmd.workDir, progress });
+      progress(`cluster "${cmd.name}" is up: kubectl --kubeconfig ${cluster.kubeconfigPath} get nodes`);
+      process.stdout.write(`${cluster.kubeconfigPath}\n`);
+      return 0;
+    }
+    case 'down': {
+      progress(`tearing down cluster "${cmd.name}" (${cmd.workDir}) …`);
+      try {
+        await (await provider.attach(cmd.name, cmd.workDir)).destroy();
+      } catch (err) {
+        if (!canForceDestroy(provider)) throw err;
+        progress(`cannot attach (${(err as Error).message}); removing what is left of it`);
+        await provider.destroy(cmd.name, cmd.workDir);
+      }
+      progress(`cluster "${cmd.name}" is gone`);
+      return 0;
+    }
+    case 'status': {
+      const cluster = await provider.attach(cmd.name, cmd.workDir);
+      const nodes = await cluster.nodeNames();
+      process.stdout.write(`cluster ${cluster.name} (${cluster.provider}): running\nnodes: ${nodes.join(', ')}\nkubeconfig: ${cluster.kubeconfigPath}\n`);
+      return 0;
+    }
+    case 'kubeconfig': {
+      const cluster = await provider.attach(cmd.name, cmd.workDir);
+      process.stdout.write(`${cluster.kubeconfigPath}\n`);
+      return 0;
+    }
+  }
+}

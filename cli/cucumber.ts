@@ -1,0 +1,35 @@
+// Runs the Gherkin suite in a child cucumber-js process (TypeScript steps through tsx), and counts what a
+// tag expression selects without running anything.
+import { spawn } from 'node:child_process';
+import { loadConfiguration, loadSources } from '@cucumber/cucumber/api';
+import { CUCUMBER_BIN, CUCUMBER_CONFIG, PACKAGE_ROOT } from './paths.ts';
+
+/** Names of the scenarios a tag expression selects (parses the features only). */
+export async function selectedScenarios(tags: string | undefined): Promise<string[]> {
+  const environment = { cwd: PACKAGE_ROOT, stdout: process.stderr, stderr: process.stderr };
+  const { runConfiguration } = await loadConfiguration({ file: CUCUMBER_CONFIG, provided: tags ? { tags } : {} }, environment);
+  const { plan, errors } = await loadSources(runConfiguration.sources, environment);
+  if (errors.length > 0) throw new Error(`the features do not parse: ${errors.map((e) => e.message).join('; ')}`);
+  return plan.map((p) => `${p.uri}: ${p.name}`);
+}
+
+export interface CucumberRun {
+  tags: string | undefined;
+  reportsDir: string;
+  env: Record<string, string>;
+}
+
+/** Runs cucumber-js to completion; output goes straight to this terminal. Resolves its exit code. */
+export function runCucumberProcess(run: CucumberRun, onChild?: (pid: number) => void): Promise<number> {
+  const args = ['--import', 'tsx', CUCUMBER_BIN, '--config', CUCUMBER_CONFIG, ...(run.tags ? ['--tags', run.tags] : [])];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: PACKAGE_ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, ...run.env, MULTUS_E2E_REPORTS_DIR: run.reportsDir },
+    });
+    if (child.pid !== undefined) onChild?.(child.pid);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}

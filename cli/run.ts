@@ -1,0 +1,147 @@
+// `multus-e2e run`: decide where each capability-tagged scenario runs, bring up the cluster, run the suite
+// on the host and (when needed) in the vm, tear down, merge the reports and print the verdict.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Cluster } from '../clusters/provider.ts';
+import { addGlobalAttachments, mergeAllureResults } from '../reports/allure-merge.ts';
+import { pluginLabel, writeLatencyReport, type LatencyReport } from '../reports/latency.ts';
+import { formatSummary, readScenarioResults, scenarioOk, type ScenarioResult } from '../reports/summary.ts';
+import { CAPABILITIES, planRun, probeCapabilities, type Availability } from '../steps/capabilities.ts';
+import { loadProvider } from '../steps/providers.ts';
+import { RUN_STATE_ENV, writeRunState, type RunState } from '../steps/run-state.ts';
+import type { RunCommand } from './args.ts';
+import { runCucumberProcess, selectedScenarios } from './cucumber.ts';
+import { ensurePlugin } from './plugin.ts';
+
+type Progress = (line: string) => void;
+
+/** Removes what an earlier run wrote, so "the last run" is exactly this one. */
+async function clearReports(reportsDir: string): Promise<void> {
+  await mkdir(reportsDir, { recursive: true });
+  for (const entry of ['allure-results', 'vm', 'cucumber.html', 'cucumber.xml', 'cucumber.ndjson', 'latency.json', 'latency.html']) {
+    await rm(path.join(reportsDir, entry), { recursive: true, force: true });
+  }
+}
+
+async function vmAvailabilityFor(cmd: RunCommand): Promise<Availability> {
+  if (cmd.noVm) return { ok: false, reason: '--no-vm was given' };
+  if (process.env.MULTUS_E2E_IN_VM === '1') return { ok: false, reason: 'already inside the vm' };
+  try {
+    const vm = await import('../clusters/vm/index.ts');
+    return await vm.vmAvailability();
+  } catch (err) {
+    return { ok: false, reason: `the vm provider could not be loaded: ${(err as Error).message}` };
+  }
+}
+
+async function readLatencyRuns(file: string): Promise<LatencyReport['runs']> {
+  if (!existsSync(file)) return [];
+  return (JSON.parse(await readFile(file, 'utf8')) as LatencyReport).runs ?? [];
+}
+
+/** The host part: one cluster for the run, the cucumber process, teardown unless --keep. */
+async function runOnHost(cmd: RunCommand, tags: string | undefined, skipReasons: Record<string, string>, progress: Progress): Promise<number> {
+  const providerName = cmd.provider === 'kind' ? 'kind' : 'local';
+  const provider = await loadProvider(providerName);
+  progress(`bringing up ${providerName} cluster "${cmd.name}" with ${cmd.nodes} nodes (plugin: ${pluginLabel(cmd.plugin)}) …`);
+  const t0 = Date.now();
+  let cluster: Cluster | undefined;
+  let child: number | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    progress(`${signal}: stopping the suite and tearing the cluster down …`);
+    if (child !== undefined) {
+      try {
+        process.kill(child, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    cluster = await provider.create({ name: cmd.name, nodes: cmd.nodes, plugin: cmd.plugin, workDir: cmd.workDir, progress });
+    progress(`cluster "${cmd.name}" is up in ${((Date.now() - t0) / 1000).toFixed(1)} s; kubeconfig ${cluster.kubeconfigPath}`);
+    const state: RunState = {
+      provider: providerName, name: cmd.name, workDir: cmd.workDir, plugin: cmd.plugin, reportsDir: cmd.reportsDir,
+      skipReasons, where: process.env.MULTUS_E2E_IN_VM === '1' ? 'vm' : 'host',
+    };
+    const stateFile = path.join(cmd.workDir, 'suite-run.json');
+    writeRunState(stateFile, state);
+    progress(`running scenarios${tags ? ` (${tags})` : ''} …`);
+    return await runCucumberProcess({ tags, reportsDir: cmd.reportsDir, env: { [RUN_STATE_ENV]: stateFile } }, (pid) => { child = pid; });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (cluster && !cmd.keep) {
+      progress(`tearing down cluster "${cmd.name}" …`);
+      await cluster.exportLogs(path.join(cmd.reportsDir, 'cluster-logs')).catch((err: Error) => progress(`could not export cluster logs: ${err.message}`));
+      await cluster.destroy();
+    } else if (cluster) {
+      progress(`cluster "${cmd.name}" kept (--keep): multus-e2e cluster status --name ${cmd.name} --work-dir ${cmd.workDir}; remove it with multus-e2e cluster down --name ${cmd.name} --work-dir ${cmd.workDir}`);
+    }
+  }
+}
+
+export async function runCommand(cmd: RunCommand, progress: Progress): Promise<number> {
+  await clearReports(cmd.reportsDir);
+  await ensurePlugin(cmd.plugin, progress);
+
+  const capabilities = await probeCapabilities();
+  for (const cap of CAPABILITIES) {
+    const probe = capabilities[cap];
+    progress(`capability ${cap}: ${probe.ok ? 'available on this host' : probe.reason}`);
+  }
+  const needsVm = cmd.provider === 'vm' || CAPABILITIES.some((cap) => !capabilities[cap].ok);
+  const vm: Availability = needsVm ? await vmAvailabilityFor(cmd) : { ok: false, reason: 'not needed' };
+  const plan = planRun({ ...(cmd.tags ? { tags: cmd.tags } : {}), provider: cmd.provider, capabilities, vm });
+  const hostScenarios = await selectedScenarios(plan.hostTags);
+  const vmScenarios = plan.vmTags ? await selectedScenarios(plan.vmTags) : [];
+  progress(`${hostScenarios.length} scenarios run on this host${vmScenarios.length > 0 ? `, ${vmScenarios.length} in the vm (${plan.vmTags})` : ''}`);
+  for (const [tag, reason] of Object.entries(plan.skipReasons)) progress(`${tag} scenarios will be skipped: ${reason}`);
+  if (hostScenarios.length + vmScenarios.length === 0) {
+    progress(`no scenario matches${cmd.tags ? ` --tags "${cmd.tags}"` : ''}; nothing was run`);
+    return 1;
+  }
+
+  const problems: string[] = [];
+  if (hostScenarios.length > 0) {
+    const code = await runOnHost(cmd, plan.hostTags, plan.skipReasons, progress).catch((err: Error) => {
+      problems.push(`host run: ${err.message}`);
+      return 1;
+    });
+    if (code !== 0) problems.push(`host run: cucumber exited ${code}`);
+  }
+  if (vmScenarios.length > 0 && plan.vmTags) {
+    const vmIndex = await import('../clusters/vm/index.ts');
+    const { exitCode } = await vmIndex.runInVm({ tags: plan.vmTags, plugin: cmd.plugin, reportsDir: cmd.reportsDir, progress })
+      .catch((err: Error) => {
+        problems.push(`vm run: ${err.message}`);
+        return { exitCode: 1 };
+      });
+    if (exitCode !== 0) problems.push(`vm run: exited ${exitCode}`);
+  }
+
+  const vmDir = path.join(cmd.reportsDir, 'vm');
+  const results: ScenarioResult[] = [
+    ...readScenarioResults(path.join(cmd.reportsDir, 'cucumber.ndjson'), process.env.MULTUS_E2E_IN_VM === '1' ? 'vm' : 'host'),
+    ...readScenarioResults(path.join(vmDir, 'cucumber.ndjson'), 'vm'),
+  ];
+  const allureDir = path.join(cmd.reportsDir, 'allure-results');
+  await mergeAllureResults(path.join(vmDir, 'allure-results'), allureDir);
+  const runs = [...await readLatencyRuns(path.join(cmd.reportsDir, 'latency.json')), ...await readLatencyRuns(path.join(vmDir, 'latency.json'))];
+  const latency = await writeLatencyReport(cmd.reportsDir, runs);
+  await addGlobalAttachments(allureDir, [
+    { name: 'CNI latency (JSON)', path: latency.json, type: 'application/json' },
+    { name: 'CNI latency (chart)', path: latency.html, type: 'text/html' },
+  ]);
+
+  process.stdout.write(`${formatSummary(results)}\n`);
+  const expected = hostScenarios.length + vmScenarios.length;
+  if (results.length < expected) problems.push(`${expected - results.length} of ${expected} selected scenarios have no result (did a run crash before them?)`);
+  const notOk = results.filter((r) => !scenarioOk(r));
+  progress(`reports: ${cmd.reportsDir} (cucumber.html, cucumber.xml, cucumber.ndjson, allure-results, latency.json, latency.html); render Allure with: multus-e2e report --reports-dir ${cmd.reportsDir}`);
+  for (const p of problems) progress(`problem: ${p}`);
+  return notOk.length === 0 && problems.length === 0 ? 0 : 1;
+}

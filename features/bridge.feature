@@ -1,0 +1,14 @@
+@bridge
+Feature: Attaching pods to a bridge network
+  Pods on one node that share a bridge network talk to each other over it, and a deleted pod takes its
+  veth and its address with it.
+
+  Scenario: Two pods on one node reach each other over net1
+    Given a bridge network "blue" with subnet 198.18.20.0/24
+    When pod "a" starts on node-1 attached to "blue"
+    And pod "b" starts on node-1 attached to "blue"
+    Then pod "a" has interface net1 with an IP in 198.18.20.0/24
+    And pod "a" can reach pod "b" over net1
+    And pod "b" can reach pod "a" over net1
+    And deleting pod "b" leaves no interfaces, addresses or IPAM allocations behind
+    And deleting pod "a" leaves no interfaces, addresses or IPAM allocations behind

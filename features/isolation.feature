@@ -1,0 +1,17 @@
+@isolation
+Feature: Namespace isolation
+  With namespaceIsolation on, a pod may only use networks of its own namespace or of a global one.
+
+  Scenario: A pod uses a network of its own namespace while isolation is on
+    Given every node's Multus configuration isolates namespaces
+    And a macvlan network "mine" on master eth1 with subnet 198.18.50.0/24
+    When pod "a" starts on node-1 attached to "mine"
+    Then pod "a" has interface net1 with an IP in 198.18.50.0/24
+
+  Scenario: A pod may not use another namespace's network while isolation is on
+    Given every node's Multus configuration isolates namespaces
+    And a namespace "tenant-b"
+    And a macvlan network "private" in namespace "tenant-b" on master eth1 with subnet 198.18.51.0/24
+    When pod "a" is created on node-1 attached to "tenant-b/private"
+    Then pod "a" does not start, and the reason given names "tenant-b/private"
+    And deleting pod "a" leaves no interfaces, addresses or IPAM allocations behind

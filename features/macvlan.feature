@@ -1,0 +1,36 @@
+@macvlan
+Feature: Attaching pods to a macvlan network
+  A pod that asks for a macvlan network gets a second interface on the node's eth1 segment, with an
+  address from the network's range, and the cluster reports exactly what the kernel configured.
+
+  Scenario: A pod gets net1 with an address in the network's subnet
+    Given a macvlan network "data-net" on master eth1 with subnet 198.18.10.0/24
+    When pod "a" starts on node-1 attached to "data-net"
+    Then pod "a" has interface net1 with an IP in 198.18.10.0/24
+    And pod "a" has a route to 198.18.10.0/24 on net1
+    And the network-status of pod "a" lists, in order, with the addresses the kernel shows:
+      | interface | network           | default |
+      | eth0      | (cluster network) | yes     |
+      | net1      | data-net          | no      |
+    And deleting pod "a" leaves no interfaces, addresses or IPAM allocations behind
+
+  Scenario: Pods on different nodes reach each other over the fabric
+    Given a macvlan network "fabric-net" on master eth1 with subnet 198.18.11.0/24
+    When pod "a" starts on node-1 attached to "fabric-net"
+    And pod "b" starts on node-2 attached to "fabric-net"
+    Then pod "a" can reach pod "b" over net1
+    And pod "b" can reach pod "a" over net1
+
+  Scenario: A conflist network chains macvlan with tuning
+    Given a macvlan network "tuned-net" on master eth1 with subnet 198.18.12.0/24, tuned to MTU 1400
+    When pod "a" starts on node-1 attached to "tuned-net"
+    Then pod "a" has interface net1 with an IP in 198.18.12.0/24
+    And pod "a" has interface net1 with MTU 1400
+    And deleting pod "a" leaves no interfaces, addresses or IPAM allocations behind
+
+  Scenario: A network with no config in its definition is resolved from the node's Multus config directory
+    Given every node has a macvlan network "node-local-net" on master eth1 with subnet 198.18.13.0/24 in its Multus config directory
+    And a network "node-local-net" whose configuration comes from the nodes
+    When pod "a" starts on node-1 attached to "node-local-net"
+    Then pod "a" has interface net1 with an IP in 198.18.13.0/24
+    And deleting pod "a" leaves no interfaces, addresses or IPAM allocations behind

@@ -1,0 +1,72 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CniCallRecord } from '../clusters/provider.ts';
+import { latencyRunsFrom, percentile, renderLatencyHtml, summarize, summarizeOp, writeLatencyReport, type LatencyRun } from './latency.ts';
+
+const run = (op: string, ms: number): LatencyRun => ({ scenario: 's', provider: 'local', plugin: 'bundled', op, pod: 'ns/a', node: 'node-1', ms, delegates: [] });
+
+describe('percentile (nearest rank)', () => {
+  it('picks the smallest value with at least p% at or below it', () => {
+    const values = Array.from({ length: 100 }, (_, i) => i + 1); // 1..100
+    expect(percentile(values, 50)).toBe(50);
+    expect(percentile(values, 95)).toBe(95);
+    expect(percentile(values, 99)).toBe(99);
+    expect(percentile(values, 100)).toBe(100);
+    expect(percentile([7], 99)).toBe(7);
+    expect(percentile([1, 2, 3, 4], 50)).toBe(2);
+    expect(percentile([1, 2, 3, 4], 51)).toBe(3);
+    expect(percentile([], 50)).toBe(0);
+  });
+});
+
+describe('summarize', () => {
+  it('summarizes per op from unsorted values, rounding to 0.1 ms', () => {
+    expect(summarizeOp([30, 10.04, 20])).toEqual({ n: 3, p50: 20, p95: 30, p99: 30, max: 30 });
+  });
+
+  it('always reports ADD and DEL, plus any other op that ran', () => {
+    const summary = summarize([run('ADD', 100), run('ADD', 300), run('ADD', 200), run('CHECK', 5)]);
+    expect(Object.keys(summary)).toEqual(['ADD', 'DEL', 'CHECK']);
+    expect(summary.ADD).toEqual({ n: 3, p50: 200, p95: 300, p99: 300, max: 300 });
+    expect(summary.DEL).toEqual({ n: 0, p50: 0, p95: 0, p99: 0, max: 0 });
+  });
+});
+
+describe('latencyRunsFrom', () => {
+  it('turns the runtime\'s call records into report runs', () => {
+    const call: CniCallRecord = {
+      op: 'ADD', node: 'node-2', namespace: 'e2e-1', pod: 'a', containerId: 'c1', ms: 123.456, exitCode: 0,
+      delegates: [{ network: 'e2e-1/data-net', type: 'macvlan', ms: 12.34 }], startedAt: '2026-01-01T00:00:00Z',
+    };
+    expect(latencyRunsFrom([call], 'scn', 'local', 'bundled')).toEqual([{
+      scenario: 'scn', provider: 'local', plugin: 'bundled', op: 'ADD', pod: 'e2e-1/a', node: 'node-2', ms: 123.5,
+      delegates: [{ network: 'e2e-1/data-net', type: 'macvlan', ms: 12.3 }],
+    }]);
+  });
+});
+
+describe('writeLatencyReport', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'latency-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the documented JSON schema and a self-contained HTML chart', async () => {
+    const runs = [run('ADD', 120), run('ADD', 180), run('DEL', 60)];
+    const { json, html } = await writeLatencyReport(dir, runs);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect(report.runs).toEqual(runs);
+    expect(report.summary.ADD).toEqual({ n: 2, p50: 120, p95: 180, p99: 180, max: 180 });
+    expect(report.summary.DEL.n).toBe(1);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('<svg');
+    expect(page).not.toMatch(/<script|<link|src="http/); // nothing loaded from elsewhere
+    expect((page.match(/<circle/g) ?? []).length).toBe(3); // one dot per call
+  });
+
+  it('escapes scenario names and says so when there were no calls', () => {
+    const page = renderLatencyHtml({ runs: [{ ...run('ADD', 1), scenario: '<b>x</b>' }], summary: summarize([run('ADD', 1)]) });
+    expect(page).toContain('&lt;b&gt;x&lt;/b&gt;');
+    expect(renderLatencyHtml({ runs: [], summary: summarize([]) })).toContain('No CNI calls were recorded');
+  });
+});

@@ -1,0 +1,202 @@
+// CNI latency report: every CNI call the suite made (as the node agent timed it), a per-op summary
+// (n/p50/p95/p99/max), written to latency.json, and a self-contained HTML page with inline-SVG charts.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { CniCallRecord, PluginUnderTest } from '../clusters/provider.ts';
+
+export interface DelegateTiming {
+  network: string;
+  type: string;
+  ms: number;
+}
+
+export interface LatencyRun {
+  scenario: string;
+  provider: string;
+  plugin: string;
+  op: string;
+  /** namespace/name */
+  pod: string;
+  node: string;
+  ms: number;
+  delegates: DelegateTiming[];
+}
+
+export interface OpSummary {
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface LatencyReport {
+  runs: LatencyRun[];
+  /** ADD and DEL are always present (n 0 when none ran); other ops appear when called. */
+  summary: Record<string, OpSummary>;
+}
+
+const round = (ms: number): number => Math.round(ms * 10) / 10;
+
+/** Nearest-rank percentile of ascending values: the smallest value with at least p% of values at or below it. */
+export function percentile(sortedAscending: readonly number[], p: number): number {
+  if (sortedAscending.length === 0) return 0;
+  const rank = Math.max(1, Math.ceil((p / 100) * sortedAscending.length));
+  return sortedAscending[Math.min(rank, sortedAscending.length) - 1] ?? 0;
+}
+
+export function summarizeOp(values: readonly number[]): OpSummary {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    n: sorted.length,
+    p50: round(percentile(sorted, 50)),
+    p95: round(percentile(sorted, 95)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted.at(-1) ?? 0),
+  };
+}
+
+export function summarize(runs: readonly LatencyRun[]): Record<string, OpSummary> {
+  const byOp = new Map<string, number[]>([['ADD', []], ['DEL', []]]);
+  for (const run of runs) {
+    const list = byOp.get(run.op) ?? [];
+    list.push(run.ms);
+    byOp.set(run.op, list);
+  }
+  return Object.fromEntries([...byOp].map(([op, values]) => [op, summarizeOp(values)]));
+}
+
+export function pluginLabel(plugin: PluginUnderTest): string {
+  return plugin.kind === 'bundled' ? 'bundled' : plugin.path;
+}
+
+export function latencyRunsFrom(calls: readonly CniCallRecord[], scenario: string, provider: string, plugin: string): LatencyRun[] {
+  return calls.map((call) => ({
+    scenario,
+    provider,
+    plugin,
+    op: call.op,
+    pod: `${call.namespace}/${call.pod}`,
+    node: call.node,
+    ms: round(call.ms),
+    delegates: call.delegates.map((d) => ({ network: d.network, type: d.type, ms: round(d.ms) })),
+  }));
+}
+
+export function buildLatencyReport(runs: readonly LatencyRun[]): LatencyReport {
+  return { runs: [...runs], summary: summarize(runs) };
+}
+
+/** Writes latency.json and latency.html into dir; returns their paths. */
+export async function writeLatencyReport(dir: string, runs: readonly LatencyRun[]): Promise<{ json: string; html: string }> {
+  const report = buildLatencyReport(runs);
+  await mkdir(dir, { recursive: true });
+  const json = path.join(dir, 'latency.json');
+  const html = path.join(dir, 'latency.html');
+  await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(html, renderLatencyHtml(report));
+  return { json, html };
+}
+
+const escapeHtml = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+const OP_COLOURS: Record<string, string> = { ADD: '#1f77b4', DEL: '#d62728', CHECK: '#2ca02c', STATUS: '#9467bd', GC: '#8c564b' };
+const colourOf = (op: string): string => OP_COLOURS[op] ?? '#555';
+
+/** A "nice" axis maximum (1, 2, 5 × 10^k) at or above value. */
+function niceMax(value: number): number {
+  if (value <= 0) return 1;
+  const magnitude = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 5, 10]) if (step * magnitude >= value) return step * magnitude;
+  return 10 * magnitude;
+}
+
+const CHART = { width: 860, left: 70, right: 20, rowHeight: 70, top: 20, axis: 34 };
+
+function axisTicks(max: number, x: (ms: number) => number, y: number): string {
+  const ticks: string[] = [];
+  for (let i = 0; i <= 5; i++) {
+    const ms = (max / 5) * i;
+    ticks.push(`<line x1="${x(ms)}" y1="${CHART.top}" x2="${x(ms)}" y2="${y}" stroke="#eee"/>` +
+      `<text x="${x(ms)}" y="${y + 16}" text-anchor="middle" font-size="11">${round(ms)}</text>`);
+  }
+  return ticks.join('') + `<text x="${(CHART.left + CHART.width - CHART.right) / 2}" y="${y + 30}" text-anchor="middle" font-size="12">milliseconds per CNI call</text>`;
+}
+
+/** Box plot (quartiles, whiskers at min/max, p95 tick) over a strip of every call, one row per op. */
+function distributionSvg(report: LatencyReport, ops: string[]): string {
+  const max = niceMax(Math.max(...report.runs.map((r) => r.ms), 1));
+  const x = (ms: number) => round(CHART.left + ((CHART.width - CHART.left - CHART.right) * ms) / max);
+  const height = CHART.top + ops.length * CHART.rowHeight + CHART.axis + 20;
+  const axisY = CHART.top + ops.length * CHART.rowHeight;
+  const rows = ops.map((op, i) => {
+    const values = report.runs.filter((r) => r.op === op).map((r) => r.ms).sort((a, b) => a - b);
+    const mid = CHART.top + i * CHART.rowHeight + CHART.rowHeight / 2;
+    const colour = colourOf(op);
+    const [q1, q2, q3, p95] = [25, 50, 75, 95].map((p) => percentile(values, p)) as [number, number, number, number];
+    const dots = values.map((v, j) => {
+      // Deterministic jitter so the picture is stable between renders of the same data.
+      const jitter = (((j * 37) % 21) - 10) * 1.6;
+      return `<circle cx="${x(v)}" cy="${round(mid + jitter)}" r="2.5" fill="${colour}" fill-opacity="0.45"><title>${op} ${v} ms</title></circle>`;
+    }).join('');
+    return `<text x="${CHART.left - 10}" y="${mid + 4}" text-anchor="end" font-size="13" font-weight="bold">${escapeHtml(op)}</text>` +
+      `<line x1="${x(values[0] ?? 0)}" y1="${mid}" x2="${x(values.at(-1) ?? 0)}" y2="${mid}" stroke="#333"/>` +
+      `<rect x="${x(q1)}" y="${mid - 14}" width="${Math.max(1, x(q3) - x(q1))}" height="28" fill="${colour}" fill-opacity="0.15" stroke="${colour}"/>` +
+      `<line x1="${x(q2)}" y1="${mid - 14}" x2="${x(q2)}" y2="${mid + 14}" stroke="${colour}" stroke-width="3"><title>p50 ${q2} ms</title></line>` +
+      `<line x1="${x(p95)}" y1="${mid - 18}" x2="${x(p95)}" y2="${mid + 18}" stroke="#000" stroke-dasharray="3,2"><title>p95 ${p95} ms</title></line>` +
+      dots;
+  }).join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${CHART.width}" height="${height}" font-family="sans-serif" role="img" aria-label="CNI call latency distribution per op">` +
+    axisTicks(max, x, axisY) + rows + '</svg>';
+}
+
+/** Histogram of one op's calls in 20 equal-width bins. */
+function histogramSvg(values: number[], op: string): string {
+  const bins = 20;
+  const max = niceMax(Math.max(...values, 1));
+  const counts = new Array<number>(bins).fill(0);
+  for (const v of values) counts[Math.min(bins - 1, Math.floor((v / max) * bins))]! += 1;
+  const peak = Math.max(...counts, 1);
+  const [w, h, left, bottom] = [420, 180, 40, 30];
+  const barWidth = (w - left - 10) / bins;
+  const bars = counts.map((c, i) => {
+    const barHeight = ((h - bottom - 10) * c) / peak;
+    const lo = round((max / bins) * i);
+    const hi = round((max / bins) * (i + 1));
+    return `<rect x="${round(left + i * barWidth)}" y="${round(h - bottom - barHeight)}" width="${round(barWidth - 1)}" height="${round(barHeight)}" fill="${colourOf(op)}"><title>${lo}–${hi} ms: ${c} calls</title></rect>`;
+  }).join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" role="img" aria-label="${escapeHtml(op)} latency histogram">` +
+    `<line x1="${left}" y1="${h - bottom}" x2="${w - 10}" y2="${h - bottom}" stroke="#333"/>` +
+    `<line x1="${left}" y1="10" x2="${left}" y2="${h - bottom}" stroke="#333"/>` +
+    `<text x="${left - 5}" y="15" text-anchor="end" font-size="10">${peak}</text><text x="${left - 5}" y="${h - bottom}" text-anchor="end" font-size="10">0</text>` +
+    `<text x="${left}" y="${h - bottom + 14}" font-size="10">0</text><text x="${w - 10}" y="${h - bottom + 14}" text-anchor="end" font-size="10">${max} ms</text>` +
+    `<text x="${(w + left) / 2}" y="${h - 4}" text-anchor="middle" font-size="12">${escapeHtml(op)}: calls per latency bin</text>` + bars + '</svg>';
+}
+
+export function renderLatencyHtml(report: LatencyReport): string {
+  const ops = Object.keys(report.summary).filter((op) => (report.summary[op]?.n ?? 0) > 0);
+  const summaryRows = Object.entries(report.summary).map(([op, s]) =>
+    `<tr><td>${escapeHtml(op)}</td><td>${s.n}</td><td>${s.p50}</td><td>${s.p95}</td><td>${s.p99}</td><td>${s.max}</td></tr>`).join('');
+  const slowest = [...report.runs].sort((a, b) => b.ms - a.ms).slice(0, 15).map((r) =>
+    `<tr><td>${escapeHtml(r.op)}</td><td>${r.ms}</td><td>${escapeHtml(r.pod)}</td><td>${escapeHtml(r.node)}</td><td>${escapeHtml(r.scenario)}</td>` +
+    `<td>${escapeHtml(r.delegates.map((d) => `${d.network} (${d.type}) ${d.ms} ms`).join(', '))}</td></tr>`).join('');
+  const providers = [...new Set(report.runs.map((r) => r.provider))].join(', ') || '–';
+  const plugins = [...new Set(report.runs.map((r) => r.plugin))].join(', ') || '–';
+  const charts = ops.length === 0
+    ? '<p>No CNI calls were recorded in this run.</p>'
+    : `<h2>Distribution per op</h2><p>Box: 25th–75th percentile, thick line: median, dashed: p95, whiskers: min–max, dots: every call.</p>${distributionSvg(report, ops)}` +
+      `<h2>Histograms</h2><div class="hist">${ops.map((op) => histogramSvg(report.runs.filter((r) => r.op === op).map((r) => r.ms), op)).join('')}</div>`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>multus-e2e CNI latency</title>
+<style>body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right;font-size:13px}td:nth-child(n+3):not(:nth-child(-n+6)){text-align:left}.hist{display:flex;flex-wrap:wrap;gap:16px}</style>
+</head><body>
+<h1>CNI call latency</h1>
+<p>Provider: ${escapeHtml(providers)} · plugin under test: ${escapeHtml(plugins)} · ${report.runs.length} calls. Wall time of each CNI call as the container runtime saw it.</p>
+<table><tr><th>op</th><th>n</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr>${summaryRows}</table>
+${charts}
+<h2>Slowest calls</h2>
+<table><tr><th>op</th><th>ms</th><th>pod</th><th>node</th><th>scenario</th><th>delegates</th></tr>${slowest}</table>
+</body></html>
+`;
+}

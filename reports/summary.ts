@@ -1,0 +1,96 @@
+// The run's verdict per scenario, read back from Cucumber's NDJSON message stream (one per cucumber
+// process: the host run and the vm run), with where it ran and why it was skipped.
+import { existsSync, readFileSync } from 'node:fs';
+
+export type Where = 'host' | 'vm';
+export type ScenarioStatus = 'PASSED' | 'SKIPPED' | 'PENDING' | 'UNDEFINED' | 'AMBIGUOUS' | 'FAILED' | 'UNKNOWN';
+
+export interface ScenarioResult {
+  name: string;
+  uri: string;
+  tags: string[];
+  status: ScenarioStatus;
+  where: Where;
+  /** Why it was skipped (logged by the Before hook). */
+  reason?: string;
+  /** First failure message, for failed scenarios. */
+  error?: string;
+}
+
+// Worst first wins, as Cucumber ranks step results.
+const SEVERITY: ScenarioStatus[] = ['UNKNOWN', 'PASSED', 'SKIPPED', 'PENDING', 'UNDEFINED', 'AMBIGUOUS', 'FAILED'];
+const worse = (a: ScenarioStatus, b: ScenarioStatus): ScenarioStatus => (SEVERITY.indexOf(b) > SEVERITY.indexOf(a) ? b : a);
+
+interface Envelope {
+  pickle?: { id: string; uri: string; name: string; tags: { name: string }[] };
+  testCase?: { id: string; pickleId: string };
+  testCaseStarted?: { id: string; testCaseId: string };
+  testStepFinished?: { testCaseStartedId: string; testStepResult: { status: ScenarioStatus; message?: string } };
+  testCaseFinished?: { testCaseStartedId: string; willBeRetried?: boolean };
+  attachment?: { testCaseStartedId?: string; body: string; mediaType: string; contentEncoding?: string };
+}
+
+export const SKIP_LOG_PREFIX = 'skipped: ';
+
+/** Parses one NDJSON stream; scenarios retried count once (their last attempt). */
+export function scenarioResultsFromNdjson(text: string, where: Where): ScenarioResult[] {
+  const pickles = new Map<string, NonNullable<Envelope['pickle']>>();
+  const testCases = new Map<string, string>();
+  const started = new Map<string, string>();
+  const byStarted = new Map<string, ScenarioResult>();
+  const finalByPickle = new Map<string, ScenarioResult>();
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const env = JSON.parse(line) as Envelope;
+    if (env.pickle) pickles.set(env.pickle.id, env.pickle);
+    else if (env.testCase) testCases.set(env.testCase.id, env.testCase.pickleId);
+    else if (env.testCaseStarted) {
+      const pickle = pickles.get(testCases.get(env.testCaseStarted.testCaseId) ?? '');
+      if (!pickle) continue;
+      started.set(env.testCaseStarted.id, pickle.id);
+      byStarted.set(env.testCaseStarted.id, { name: pickle.name, uri: pickle.uri, tags: pickle.tags.map((t) => t.name), status: 'UNKNOWN', where });
+    } else if (env.testStepFinished) {
+      const result = byStarted.get(env.testStepFinished.testCaseStartedId);
+      if (!result) continue;
+      const { status, message } = env.testStepFinished.testStepResult;
+      if (status === 'FAILED' && result.status !== 'FAILED' && message) result.error = message.split('\n').slice(0, 6).join('\n');
+      result.status = worse(result.status, status);
+    } else if (env.attachment?.testCaseStartedId) {
+      const result = byStarted.get(env.attachment.testCaseStartedId);
+      const body = env.attachment.contentEncoding === 'BASE64' ? Buffer.from(env.attachment.body, 'base64').toString() : env.attachment.body;
+      if (result && env.attachment.mediaType.startsWith('text/x.cucumber.log') && body.startsWith(SKIP_LOG_PREFIX)) {
+        result.reason = body.slice(SKIP_LOG_PREFIX.length);
+      }
+    } else if (env.testCaseFinished && !env.testCaseFinished.willBeRetried) {
+      const id = env.testCaseFinished.testCaseStartedId;
+      const result = byStarted.get(id);
+      const pickleId = started.get(id);
+      if (result && pickleId) finalByPickle.set(pickleId, result);
+    }
+  }
+  return [...finalByPickle.values()];
+}
+
+export function readScenarioResults(ndjsonPath: string, where: Where): ScenarioResult[] {
+  return existsSync(ndjsonPath) ? scenarioResultsFromNdjson(readFileSync(ndjsonPath, 'utf8'), where) : [];
+}
+
+/** Passed or skipped with a reason is fine; anything else (incl. undefined/pending steps, silent skips) is not. */
+export function scenarioOk(r: ScenarioResult): boolean {
+  return r.status === 'PASSED' || (r.status === 'SKIPPED' && r.reason !== undefined);
+}
+
+export function formatSummary(results: readonly ScenarioResult[]): string {
+  const lines = ['', 'Scenarios:'];
+  for (const r of results) {
+    const label = r.status === 'SKIPPED' && !r.reason ? 'SKIPPED (no reason given: counts as a failure)' : r.status;
+    lines.push(`  ${label.padEnd(9)} ${r.where.padEnd(4)} ${r.uri}: ${r.name}`);
+    if (r.reason) lines.push(`            ↳ ${r.reason}`);
+    if (r.error && r.status !== 'PASSED') lines.push(...r.error.split('\n').map((l) => `            ↳ ${l}`));
+  }
+  const count = (s: ScenarioStatus) => results.filter((r) => r.status === s).length;
+  const ok = results.filter(scenarioOk).length;
+  lines.push('', `${results.length} scenarios: ${count('PASSED')} passed, ${count('SKIPPED')} skipped, ${count('FAILED')} failed, ` +
+    `${count('UNDEFINED') + count('PENDING') + count('AMBIGUOUS')} undefined/pending/ambiguous; ${results.length - ok} not ok`);
+  return lines.join('\n');
+}

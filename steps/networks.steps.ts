@@ -1,0 +1,65 @@
+// Given steps that define networks: NetworkAttachmentDefinitions, node-local CNI configs, Multus config.
+import { Given } from '@cucumber/cucumber';
+import {
+  bridgeConfig, macvlanConfig, macvlanTuningConflist, staticMacvlanConflist, multusConfigWith,
+} from '../fixtures/templates.ts';
+import { NODE_MULTUS_CONF_DIR, editMultusConfigEverywhere, multusNamespace, writeNodeFile } from './multus-config.ts';
+import type { E2EWorld } from './world.ts';
+
+Given('a namespace {string}', async function (this: E2EWorld, logical: string) {
+  await this.createNamespace(logical);
+});
+
+Given('a macvlan network {string} on master {word} with subnet {cidr}', async function (this: E2EWorld, name: string, master: string, subnet: string) {
+  await this.createNad(this.namespace, name, macvlanConfig(name, master, subnet));
+});
+
+Given('a macvlan network {string} in namespace {string} on master {word} with subnet {cidr}',
+  async function (this: E2EWorld, name: string, logicalNs: string, master: string, subnet: string) {
+    await this.createNad(this.namespaceFor(logicalNs), name, macvlanConfig(name, master, subnet), { reference: `${logicalNs}/${name}` });
+  });
+
+Given('a bridge network {string} with subnet {cidr}', async function (this: E2EWorld, name: string, subnet: string) {
+  await this.createNad(this.namespace, name, bridgeConfig(name, subnet));
+});
+
+Given('a macvlan network {string} on master {word} whose addresses and MAC each pod chooses', async function (this: E2EWorld, name: string, master: string) {
+  await this.createNad(this.namespace, name, staticMacvlanConflist(name, master));
+});
+
+Given('a macvlan network {string} on master {word} with subnet {cidr}, tuned to MTU {int}',
+  async function (this: E2EWorld, name: string, master: string, subnet: string, mtu: number) {
+    await this.createNad(this.namespace, name, macvlanTuningConflist(name, master, subnet, mtu));
+  });
+
+Given('every node has a macvlan network {string} on master {word} with subnet {cidr} in its Multus config directory',
+  async function (this: E2EWorld, name: string, master: string, subnet: string) {
+    const file = `${NODE_MULTUS_CONF_DIR}/${name}.conf`;
+    for (const node of await this.cluster.nodeNames()) {
+      this.cleanups.push({ what: `removing ${file} on ${node}`, run: async () => void (await this.nodeExecOk(node, ['rm', '-f', file])) });
+      await writeNodeFile(this, node, file, `${JSON.stringify(macvlanConfig(name, master, subnet), null, 2)}\n`);
+    }
+  });
+
+Given('a network {string} whose configuration comes from the nodes', async function (this: E2EWorld, name: string) {
+  await this.createNad(this.namespace, name, undefined);
+});
+
+Given('a macvlan network {string} in the Multus namespace on master {word} with subnet {cidr}',
+  async function (this: E2EWorld, name: string, master: string, subnet: string) {
+    // Multus resolves defaultNetworks in its own namespace; the NAD is removed after the scenario.
+    const namespace = await multusNamespace(this);
+    await this.createNad(namespace, `${name}-${this.suffix}`, macvlanConfig(name, master, subnet), { reference: name });
+  });
+
+Given('every node\'s Multus configuration adds {string} to its default networks', async function (this: E2EWorld, name: string) {
+  const real = this.nads.get(name)?.name ?? name;
+  await editMultusConfigEverywhere(this, `defaultNetworks += ${real}`, (config) => {
+    const current = Array.isArray(config.defaultNetworks) ? (config.defaultNetworks as string[]) : [];
+    return multusConfigWith(config, { defaultNetworks: [...current, real] });
+  });
+});
+
+Given('every node\'s Multus configuration isolates namespaces', async function (this: E2EWorld) {
+  await editMultusConfigEverywhere(this, 'namespaceIsolation', (config) => multusConfigWith(config, { namespaceIsolation: true }));
+});

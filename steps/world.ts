@@ -1,0 +1,278 @@
+// One World per scenario: its own Kubernetes namespace (plus any extra namespaces it asks for), the pods
+// and networks it created, and the clean-up actions that must run even when it fails.
+import { randomBytes } from 'node:crypto';
+import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
+import type { Cluster, ExecResult } from '../clusters/provider.ts';
+import { nad, pod, type CniConfig, type NadObject, type PodOptions } from '../fixtures/templates.ts';
+import { parseIpJson, type IpLink, type IpRoute } from './ip-state.ts';
+import type { RunState } from './run-state.ts';
+
+export const NAD_GROUP = 'k8s.cni.cncf.io';
+export const NAD_VERSION = 'v1';
+export const NAD_PLURAL = 'network-attachment-definitions';
+
+const POLL_MS = 500;
+export const POD_START_TIMEOUT_MS = 90_000;
+export const POD_GONE_TIMEOUT_MS = 90_000;
+
+/** Set once per run by the BeforeAll hook; every World shares it. */
+export interface SuiteContext {
+  state: RunState;
+  cluster: Cluster;
+  core: CoreV1Api;
+  custom: CustomObjectsApi;
+}
+
+let suite: SuiteContext | undefined;
+export function setSuiteContext(ctx: SuiteContext | undefined): void {
+  suite = ctx;
+}
+export function suiteContext(): SuiteContext {
+  if (!suite) throw new Error('no cluster: the BeforeAll hook did not attach to one (see the error above)');
+  return suite;
+}
+
+export function kubeClients(kubeconfigPath: string): { core: CoreV1Api; custom: CustomObjectsApi } {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  return { core: kc.makeApiClient(CoreV1Api), custom: kc.makeApiClient(CustomObjectsApi) };
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function isNotFound(err: unknown): boolean {
+  return (err as { code?: number }).code === 404;
+}
+
+export interface PodRecord {
+  namespace: string;
+  /** Node it was placed on (by the scenario, or as the API server reports it once scheduled). */
+  node?: string;
+  uid?: string;
+}
+
+export function describeExec(argv: string[], res: ExecResult): string {
+  return `${argv.join(' ')} exited ${res.code}: ${(res.stderr || res.stdout).trim().slice(0, 500)}`;
+}
+
+export class E2EWorld extends World {
+  readonly suffix = randomBytes(3).toString('hex');
+  /** The scenario's own namespace. */
+  readonly namespace = `e2e-${this.suffix}`;
+  /** Logical namespace name used in a scenario → real (per-scenario unique) name. */
+  readonly extraNamespaces = new Map<string, string>();
+  readonly pods = new Map<string, PodRecord>();
+  /** NADs created, by the reference a scenario uses ("data-net", "shared/corp") → real namespace and name. */
+  readonly nads = new Map<string, { namespace: string; name: string }>();
+  /** Undo actions (Multus config edits, node files); run in reverse order in After. */
+  readonly cleanups: { what: string; run: () => Promise<void> }[] = [];
+  /** Link names per node before the scenario touched it, to tell what a pod left behind. */
+  readonly nodeLinksBefore = new Map<string, Set<string>>();
+  startedAt = new Date().toISOString();
+
+  constructor(options: IWorldOptions) {
+    super(options);
+  }
+
+  get cluster(): Cluster {
+    return suiteContext().cluster;
+  }
+  get core(): CoreV1Api {
+    return suiteContext().core;
+  }
+  get custom(): CustomObjectsApi {
+    return suiteContext().custom;
+  }
+
+  /** Real namespace for a scenario's logical one: undefined → the scenario's own namespace. */
+  namespaceFor(logical?: string): string {
+    if (logical === undefined || logical === '') return this.namespace;
+    const known = this.extraNamespaces.get(logical);
+    if (known) return known;
+    // Global namespaces (default, kube-system) are real names; anything else gets a per-scenario name.
+    if (['default', 'kube-system', 'kube-public'].includes(logical)) return logical;
+    throw new Error(`namespace "${logical}" was not created by this scenario (use: Given a namespace "${logical}")`);
+  }
+
+  async createNamespace(logical?: string): Promise<string> {
+    const real = logical === undefined ? this.namespace : `${logical.slice(0, 40)}-${this.suffix}`;
+    await this.core.createNamespace({ body: { metadata: { name: real, labels: { 'app.kubernetes.io/managed-by': 'multus-e2e' } } } });
+    if (logical !== undefined) this.extraNamespaces.set(logical, real);
+    return real;
+  }
+
+  /** node-N in a scenario → the provider's N-th node name. */
+  async nodeNamed(label: string): Promise<string> {
+    const m = /^node-(\d+)$/.exec(label);
+    const names = await this.cluster.nodeNames();
+    const node = m ? names[Number(m[1]) - 1] : names.includes(label) ? label : undefined;
+    if (!node) throw new Error(`this cluster has no ${label} (nodes: ${names.join(', ')})`);
+    return node;
+  }
+
+  /** Creates a NAD; `reference` is how the scenario names it (default: its name). */
+  async createNad(namespace: string, name: string, config: CniConfig | undefined, opts: { reference?: string; annotations?: Record<string, string> } = {}): Promise<NadObject> {
+    const body = nad(namespace, name, config, opts.annotations);
+    await this.custom.createNamespacedCustomObject({ group: NAD_GROUP, version: NAD_VERSION, namespace, plural: NAD_PLURAL, body });
+    this.nads.set(opts.reference ?? name, { namespace, name });
+    return body;
+  }
+
+  /** "namespace/name" of a NAD as network-status names it, from the scenario's reference. */
+  nadRef(reference: string): string {
+    const known = this.nads.get(reference);
+    if (known) return `${known.namespace}/${known.name}`;
+    const slash = reference.indexOf('/');
+    if (slash >= 0) return `${this.namespaceFor(reference.slice(0, slash))}/${reference.slice(slash + 1)}`;
+    return `${this.namespace}/${reference}`;
+  }
+
+  /** Rewrites logical "ns/name" references in a text into real ones (for expected error messages). */
+  realText(text: string): string {
+    let out = text;
+    for (const [logical, real] of this.extraNamespaces) out = out.split(`${logical}/`).join(`${real}/`);
+    return out;
+  }
+
+  async snapshotNodeLinks(node: string): Promise<void> {
+    if (this.nodeLinksBefore.has(node)) return;
+    const links = await this.nodeLinks(node);
+    this.nodeLinksBefore.set(node, new Set(links.map((l) => l.ifname)));
+  }
+
+  async createPod(opts: Omit<PodOptions, 'namespace'> & { namespace?: string }): Promise<void> {
+    const namespace = opts.namespace ?? this.namespace;
+    if (opts.node) await this.snapshotNodeLinks(opts.node);
+    else for (const node of await this.cluster.nodeNames()) await this.snapshotNodeLinks(node);
+    await this.core.createNamespacedPod({ namespace, body: pod({ ...opts, namespace }) });
+    this.pods.set(opts.name, { namespace, ...(opts.node ? { node: opts.node } : {}) });
+  }
+
+  podRecord(name: string): PodRecord {
+    const record = this.pods.get(name);
+    if (!record) throw new Error(`pod "${name}" was not created in this scenario`);
+    return record;
+  }
+
+  async readPod(name: string): Promise<V1Pod> {
+    const { namespace } = this.podRecord(name);
+    return this.core.readNamespacedPod({ name, namespace });
+  }
+
+  async podEvents(name: string): Promise<CoreV1Event[]> {
+    const { namespace } = this.podRecord(name);
+    const list = await this.core.listNamespacedEvent({ namespace });
+    return list.items.filter((e) => e.involvedObject?.name === name);
+  }
+
+  /** Everything the cluster says about why a pod is not running: events and status messages. */
+  async podFailureText(name: string): Promise<string> {
+    const [p, events] = await Promise.all([this.readPod(name), this.podEvents(name)]);
+    const lines = events.filter((e) => e.type === 'Warning').map((e) => `event ${e.reason}: ${e.message}`);
+    if (p.status?.message) lines.push(`status: ${p.status.message}`);
+    for (const c of p.status?.conditions ?? []) if (c.message) lines.push(`condition ${c.type}: ${c.message}`);
+    for (const c of p.status?.containerStatuses ?? []) if (c.state?.waiting?.message) lines.push(`container ${c.name}: ${c.state.waiting.message}`);
+    return lines.join('\n');
+  }
+
+  async waitForPodRunning(name: string, timeoutMs = POD_START_TIMEOUT_MS): Promise<V1Pod> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const p = await this.readPod(name);
+      this.rememberPlacement(name, p);
+      if (p.status?.phase === 'Running') return p;
+      if (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded' || Date.now() > deadline) {
+        const why = await this.podFailureText(name);
+        throw new Error(`pod "${name}" is ${p.status?.phase ?? 'without status'} instead of Running after ${Math.round(timeoutMs / 1000)} s${why ? `:\n${why}` : ' (no events or status message)'}`);
+      }
+      await sleep(POLL_MS);
+    }
+  }
+
+  /** Waits until the cluster reports why the pod cannot start (a Warning event or a status message). */
+  async waitForPodFailure(name: string, timeoutMs = POD_START_TIMEOUT_MS): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const p = await this.readPod(name);
+      this.rememberPlacement(name, p);
+      if (p.status?.phase === 'Running') throw new Error(`pod "${name}" is Running, but it should not have started`);
+      const why = await this.podFailureText(name);
+      if (why !== '') return why;
+      if (Date.now() > deadline) throw new Error(`pod "${name}" is ${p.status?.phase ?? 'without status'} after ${Math.round(timeoutMs / 1000)} s and no event or status message says why`);
+      await sleep(POLL_MS);
+    }
+  }
+
+  private rememberPlacement(name: string, p: V1Pod): void {
+    const record = this.podRecord(name);
+    if (p.spec?.nodeName) record.node = p.spec.nodeName;
+    if (p.metadata?.uid) record.uid = p.metadata.uid;
+  }
+
+  async deletePodAndWait(name: string, timeoutMs = POD_GONE_TIMEOUT_MS): Promise<void> {
+    const { namespace } = this.podRecord(name);
+    try {
+      const p = await this.core.readNamespacedPod({ name, namespace });
+      this.rememberPlacement(name, p);
+      await this.core.deleteNamespacedPod({ name, namespace });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    await this.waitForPodsGone(namespace, [name], timeoutMs);
+  }
+
+  async waitForPodsGone(namespace: string, names: string[] | undefined, timeoutMs = POD_GONE_TIMEOUT_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const list = await this.core.listNamespacedPod({ namespace });
+      const left = list.items.filter((p) => names === undefined || names.includes(p.metadata?.name ?? ''));
+      if (left.length === 0) return;
+      if (Date.now() > deadline) {
+        throw new Error(`pods still present in ${namespace} after ${Math.round(timeoutMs / 1000)} s: ${left.map((p) => `${p.metadata?.name} (${p.status?.phase})`).join(', ')}`);
+      }
+      await sleep(POLL_MS);
+    }
+  }
+
+  async podExecOk(name: string, argv: string[]): Promise<string> {
+    const { namespace } = this.podRecord(name);
+    const res = await this.cluster.podExec(namespace, name, argv);
+    if (res.code !== 0) throw new Error(`in pod "${name}": ${describeExec(argv, res)}`);
+    return res.stdout;
+  }
+
+  async nodeExecOk(node: string, argv: string[]): Promise<string> {
+    const res = await this.cluster.nodeExec(node, argv);
+    if (res.code !== 0) throw new Error(`on ${node}: ${describeExec(argv, res)}`);
+    return res.stdout;
+  }
+
+  async podLinks(name: string): Promise<IpLink[]> {
+    return parseIpJson<IpLink>(await this.podExecOk(name, ['ip', '-j', '-d', 'addr']), `ip addr of pod ${name}`);
+  }
+
+  async podLink(name: string, ifname: string): Promise<IpLink> {
+    const links = await this.podLinks(name);
+    const link = links.find((l) => l.ifname === ifname);
+    if (!link) throw new Error(`pod "${name}" has no interface ${ifname}; it has ${links.map((l) => l.ifname).join(', ')}`);
+    return link;
+  }
+
+  async podRoutes(name: string): Promise<IpRoute[]> {
+    return parseIpJson<IpRoute>(await this.podExecOk(name, ['ip', '-j', '-4', 'route']), `ip route of pod ${name}`);
+  }
+
+  async nodeLinks(node: string): Promise<IpLink[]> {
+    return parseIpJson<IpLink>(await this.nodeExecOk(node, ['ip', '-j', '-d', 'link']), `ip link of ${node}`);
+  }
+
+  /** Container ids the runtime used for a pod (every sandbox attempt), from the CNI calls it made. */
+  async containerIdsOf(name: string): Promise<string[]> {
+    const { namespace } = this.podRecord(name);
+    const calls = await this.cluster.cniCalls(this.startedAt);
+    return [...new Set(calls.filter((c) => c.namespace === namespace && c.pod === name).map((c) => c.containerId))];
+  }
+}
+
+setWorldConstructor(E2EWorld);
