@@ -8,7 +8,7 @@ import { KindCluster, readState, writeState, type KindClusterState } from './clu
 import { kindConfigYaml, controlPlaneNodeName } from './kind-config.ts';
 import { Kubectl, compareNodeNames } from './kubectl.ts';
 import { bundledPluginManifests, manifestsYaml, upstreamPluginManifests, INSTALL_NAME, INSTALL_NAMESPACE } from './manifests.ts';
-import { installBundledPayload, installReferencePlugins, type BundledPayload } from './node-payload.ts';
+import { installBundledPayload, installPodTools, installReferencePlugins, type BundledPayload } from './node-payload.ts';
 import { installPrimaryNetwork } from './primary-network.ts';
 import { attachEth1, ensureEth1Network, eth1NetworkName } from './second-nic.ts';
 import { kindSettingsFromEnv, validateClusterName, type KindSettings } from './settings.ts';
@@ -116,6 +116,13 @@ export function createKindProvider(settings: KindSettings, runner: ToolRunner = 
           progress(`installing reference CNI plugins${payload ? ', Node.js and the plugin' : ''} on ${node}`);
           await installReferencePlugins(runner, node, settings.referencePluginsDir);
           if (payload) await installBundledPayload(runner, node, payload);
+          const tools = await installPodTools(runner, node, settings.busybox);
+          if (tools.unavailable.length > 0) {
+            progress(
+              `warning: ${node} has no ${tools.unavailable.join(', ')} and no static busybox was found on this host ` +
+                `(apt-get install busybox-static, or set MULTUS_E2E_KIND_BUSYBOX): scenarios that use it from pods will fail`,
+            );
+          }
         }
 
         await kubectl.run(['apply', '-f', crd]);

@@ -4,6 +4,8 @@ export const PAYLOAD_DIR = '/opt/multus-e2e';
 /** Node.js runtime for the bundled plugin; linked as /usr/local/bin/node so `#!/usr/bin/env node` finds it. */
 export const NODE_RUNTIME = `${PAYLOAD_DIR}/bin/node`;
 export const NODE_ON_PATH = '/usr/local/bin/node';
+/** Static busybox providing pod-side tools the node image lacks (ping). */
+export const BUSYBOX = `${PAYLOAD_DIR}/bin/busybox`;
 export const PLUGIN_BINARY = `${PAYLOAD_DIR}/multus`;
 export const INSTALLER_SCRIPT = `${PAYLOAD_DIR}/multus-install`;
 export const CNI_BIN_DIR = '/opt/cni/bin';

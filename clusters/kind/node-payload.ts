@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ToolRunner } from './tools.ts';
-import { CNI_BIN_DIR, INSTALLER_SCRIPT, NODE_ON_PATH, NODE_RUNTIME, PAYLOAD_DIR, PLUGIN_BINARY } from './node-paths.ts';
+import { BUSYBOX, CNI_BIN_DIR, INSTALLER_SCRIPT, NODE_ON_PATH, NODE_RUNTIME, PAYLOAD_DIR, PLUGIN_BINARY } from './node-paths.ts';
 
 /** Regular executable files in dir (the reference CNI plugins), sorted. */
 export function referencePlugins(dir: string): string[] {
@@ -61,3 +61,27 @@ export async function installBundledPayload(runner: ToolRunner, container: strin
   }
 }
 
+
+/** Commands the suite runs inside pods (through the node's binaries) that kindest/node does not ship. */
+export const POD_TOOLS = ['ping'] as const;
+
+/**
+ * Gives the node the pod-side tools it lacks as links to a static busybox copied from the host.
+ * Tools still missing afterwards (no busybox given) are returned as unavailable for the caller to report.
+ */
+export async function installPodTools(
+  runner: ToolRunner,
+  container: string,
+  busybox: string | undefined,
+): Promise<{ linked: string[]; unavailable: string[] }> {
+  const missing: string[] = [];
+  for (const tool of POD_TOOLS) {
+    const found = await runner.run('docker', ['exec', container, 'sh', '-c', `command -v ${tool}`], { allowFail: true });
+    if (found.code !== 0) missing.push(tool);
+  }
+  if (missing.length === 0 || !busybox) return { linked: [], unavailable: missing };
+  await runner.run('docker', ['exec', container, 'mkdir', '-p', `${PAYLOAD_DIR}/bin`]);
+  await runner.run('docker', ['cp', busybox, `${container}:${BUSYBOX}`]);
+  for (const tool of missing) await runner.run('docker', ['exec', container, 'ln', '-sf', BUSYBOX, `/usr/local/bin/${tool}`]);
+  return { linked: missing, unavailable: [] };
+}

@@ -17,6 +17,7 @@ function settings(extra: Partial<KindSettings> = {}): KindSettings {
     repoRoot: repo,
     referencePluginsDir: cniDir,
     nodeBinary: join(repo, 'node'),
+    busybox: join(repo, 'busybox'),
     env: s.env,
     ...extra,
   };
@@ -36,6 +37,7 @@ function setup(tools: ('kind' | 'docker' | 'kubectl')[] = ['kind', 'docker', 'ku
   file(join(repo, 'plugin/dist/multus-install'), '#!/usr/bin/env node\n', 0o755);
   file(join(repo, 'fixtures/crds/network-attachment-definition.yaml'), 'kind: CustomResourceDefinition\n');
   file(join(repo, 'node'), 'ELF', 0o755);
+  file(join(repo, 'busybox'), 'ELF', 0o755);
   for (const p of ['bridge', 'host-local', 'ipvlan', 'macvlan']) file(join(cniDir, p), 'ELF', 0o755);
   file(join(cniDir, 'README'), 'not a plugin');
 }
@@ -57,6 +59,17 @@ function nodeInstallCalls(node: string): string[] {
     `docker cp ${repo}/plugin/dist/multus-install ${node}:/opt/multus-e2e/multus-install`,
     `docker exec ${node} ln -sf /opt/multus-e2e/bin/node /usr/local/bin/node`,
     `docker exec ${node} /usr/local/bin/node --version`,
+    ...podToolCalls(node),
+  ];
+}
+
+/** kindest/node has no ping: a busybox from the host provides it. */
+function podToolCalls(node: string): string[] {
+  return [
+    `docker exec ${node} sh -c command -v ping`,
+    `docker exec ${node} mkdir -p /opt/multus-e2e/bin`,
+    `docker cp ${repo}/busybox ${node}:/opt/multus-e2e/bin/busybox`,
+    `docker exec ${node} ln -sf /opt/multus-e2e/bin/busybox /usr/local/bin/ping`,
   ];
 }
 
@@ -231,9 +244,25 @@ describe('kind provider create/destroy against stand-ins', () => {
     expect(lines).toContain('docker image inspect example.com/multus:thin');
     expect(lines).not.toContain('docker pull example.com/multus:thin');
     expect(lines).toContain('kind load docker-image example.com/multus:thin --name me2e');
-    expect(lines.some((l) => l.includes('/opt/multus-e2e'))).toBe(false);
+    expect(lines.some((l) => l.includes('/opt/multus-e2e/bin/node') || l.includes('multus-install'))).toBe(false);
+    expect(lines).toEqual(expect.arrayContaining(podToolCalls('me2e-worker')));
     const ds = parseAllDocuments(readFileSync(join(work, 'multus-e2e-install.yaml'), 'utf8')).map((d) => d.toJS()).find((o) => o.kind === 'DaemonSet');
     expect(ds.spec.template.spec.containers[0]).toMatchObject({ image: 'example.com/multus:thin', command: ['/thin_entrypoint'] });
+  });
+
+  it('leaves ping alone where the node has it, and warns when it is missing and there is no busybox', async () => {
+    const progress: string[] = [];
+    const work = join(s.dir, 'work');
+    await createKindProvider(settings({ busybox: undefined })).create({ ...opts(work), progress: (l) => progress.push(l) });
+    expect(s.lines().some((l) => l.includes('/opt/multus-e2e/bin/busybox'))).toBe(false);
+    expect(progress.filter((l) => l.startsWith('warning:'))).toHaveLength(3);
+    expect(progress).toContain(
+      'warning: me2e-worker has no ping and no static busybox was found on this host (apt-get install busybox-static, or set MULTUS_E2E_KIND_BUSYBOX): scenarios that use it from pods will fail',
+    );
+    s.env.STANDIN_NODE_HAS_PING = '1';
+    const before = s.calls().length;
+    await createKindProvider(settings()).create(opts(join(s.dir, 'work2')));
+    expect(s.lines().slice(before).some((l) => l.includes('/opt/multus-e2e/bin/busybox'))).toBe(false);
   });
 
   it('refuses bad input before running anything', async () => {

@@ -1,6 +1,7 @@
 // What the kind provider can be told beyond ClusterOptions: the CLI flags --kind-image and
 // --plugin-image, the primary network, and host paths. The CLI passes them to createKindProvider();
 // the default kindProvider reads the same settings from MULTUS_E2E_KIND_* environment variables.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The cluster's default (primary) network: kind's own kindnet, a bridge we configure, or a user manifest. */
@@ -18,6 +19,8 @@ export interface KindSettings {
   eth1Subnet: string;
   /** Node.js executable copied into the nodes to run the bundled plugin (kindest/node has no Node.js). */
   nodeBinary: string;
+  /** Static busybox copied into the nodes for pod-side tools they lack (ping); none when absent. */
+  busybox?: string;
   /** Reference CNI plugins copied into the nodes where the node image lacks them. */
   referencePluginsDir: string;
   /** Repository root: plugin/dist and fixtures/crds are found under it. */
@@ -40,6 +43,8 @@ export function defaultKindSettings(env: NodeJS.ProcessEnv = process.env): KindS
     eth1Subnet: DEFAULT_ETH1_SUBNET,
     nodeBinary: process.execPath,
     referencePluginsDir: '/usr/lib/cni',
+    // Debian's busybox-static; a dynamically linked busybox would not start in every node image.
+    busybox: existsSync('/bin/busybox') ? '/bin/busybox' : undefined,
     repoRoot: fileURLToPath(new URL('../../', import.meta.url)),
     keepOnFailure: false,
     env,
@@ -57,7 +62,7 @@ export function parsePrimaryNetwork(value: string): PrimaryNetwork {
 
 /**
  * Settings from MULTUS_E2E_KIND_IMAGE, _PRIMARY, _INSTALLER_IMAGE, _ETH1_SUBNET, _NODE_BINARY,
- * _CNI_PLUGINS_DIR, _KEEP_ON_FAILURE and MULTUS_E2E_PLUGIN_IMAGE.
+ * _CNI_PLUGINS_DIR, _BUSYBOX, _KEEP_ON_FAILURE and MULTUS_E2E_PLUGIN_IMAGE.
  */
 export function kindSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): KindSettings {
   const settings = defaultKindSettings(env);
@@ -67,6 +72,7 @@ export function kindSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): KindS
   if (env.MULTUS_E2E_KIND_INSTALLER_IMAGE) settings.installerImage = env.MULTUS_E2E_KIND_INSTALLER_IMAGE;
   if (env.MULTUS_E2E_KIND_ETH1_SUBNET) settings.eth1Subnet = env.MULTUS_E2E_KIND_ETH1_SUBNET;
   if (env.MULTUS_E2E_KIND_NODE_BINARY) settings.nodeBinary = env.MULTUS_E2E_KIND_NODE_BINARY;
+  if (env.MULTUS_E2E_KIND_BUSYBOX) settings.busybox = env.MULTUS_E2E_KIND_BUSYBOX;
   if (env.MULTUS_E2E_KIND_CNI_PLUGINS_DIR) settings.referencePluginsDir = env.MULTUS_E2E_KIND_CNI_PLUGINS_DIR;
   settings.keepOnFailure = env.MULTUS_E2E_KIND_KEEP_ON_FAILURE === '1';
   return settings;
