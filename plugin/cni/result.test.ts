@@ -31,7 +31,7 @@ describe('result conversion', () => {
   it('adds the ips "version" field for 0.3.0, 0.3.1 and 0.4.0 and drops 1.1-only fields', () => {
     for (const v of ['0.3.0', '0.3.1', '0.4.0']) {
       const out = convertResult(modern, '1.1.0', v) as { ips: { version: string }[]; interfaces: object[]; routes: object[] };
-      expect(out['cniVersion']).toBe(v);
+      expect(out).toMatchObject({ cniVersion: v });
       expect(out.ips.map((i) => i.version)).toEqual(['4', '6']);
       expect(out.interfaces[1]).toEqual({ name: 'eth0', mac: '0a:00:00:00:00:02', mtu: 1400, sandbox: '/run/netns/x' });
       expect(out.routes[0]).toEqual({ dst: '0.0.0.0/0', gw: '198.18.5.1' });

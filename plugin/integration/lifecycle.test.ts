@@ -1,0 +1,176 @@
+// ADD → network-status → CHECK → DEL → DEL on real namespaces with Debian's reference plugins.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { podInterfaces, skipReason, TestBed, TestNode } from './harness.ts';
+
+const reason = skipReason();
+if (reason) console.warn(`plugin integration tests skipped: ${reason}`);
+
+describe.skipIf(reason !== undefined)('plugin lifecycle (built plugin, real netns, HTTPS API)', () => {
+  const node = new TestNode();
+  let certDir: string;
+  let bed: TestBed;
+
+  beforeAll(() => {
+    node.create();
+    certDir = mkdtempSync(join(tmpdir(), 'me2ep-certs-'));
+  });
+  afterAll(() => {
+    node.destroy();
+    rmSync(certDir, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    bed = new TestBed(node, certDir);
+    await bed.startApi();
+  });
+  afterEach(async () => {
+    await bed.destroy();
+  });
+
+  it('attaches cluster + NAD networks, writes network-status, CHECKs, and DEL (twice) leaves nothing', async () => {
+    await bed.nad('default', 'mv', bed.macvlan());
+    await bed.nad('default', 'fixed', {
+      cniVersion: '0.4.0',
+      plugins: [
+        { type: 'macvlan', master: 'm0', mode: 'bridge', ipam: { type: 'static' } },
+        { type: 'tuning', capabilities: { mac: true } },
+      ],
+    });
+    // static IPAM gets its address through the "ips" capability of a second NAD
+    await bed.nad('default', 'static-ips', { cniVersion: '1.0.0', type: 'macvlan', master: 'm0', ipam: { type: 'static' }, capabilities: { ips: true } });
+    const o = node.octet;
+    const args = await bed.createPod('default', 'web', {
+      'k8s.v1.cni.cncf.io/networks': JSON.stringify([
+        { name: 'mv' },
+        { name: 'fixed', interface: 'fixed0', mac: '02:00:00:00:be:ef', 'cni-args': { ips: [`198.18.${o}.140/26`] } },
+        { name: 'static-ips', ips: [`198.18.${o}.150/26`] },
+      ]),
+    });
+    const conf = bed.multusConf();
+    const add = await bed.call('ADD', conf, args);
+    expect(add.stderr).toBe('');
+    expect(add.code).toBe(0);
+    // ADD returns the cluster network's result in the plugin's own version
+    expect(add.json).toMatchObject({ cniVersion: '1.0.0', ips: [{ address: expect.stringMatching(new RegExp(`^198\\.18\\.${o}\\.\\d+/26$`)) }] });
+
+    expect(podInterfaces(bed)).toEqual(['eth0', 'fixed0', 'net1', 'net3']);
+    const addrs = bed.pod.addresses();
+    expect(addrs['eth0']?.[0]).toMatch(new RegExp(`^198\\.18\\.${o}\\.(6[5-9]|[7-9]\\d|1[01]\\d|12[0-7])/26$`));
+    expect(addrs['net1']?.[0]).toMatch(new RegExp(`^198\\.18\\.${o}\\.1[3-9]\\d/26$`));
+    expect(addrs['fixed0']).toEqual([`198.18.${o}.140/26`]);
+    expect(addrs['net3']).toEqual([`198.18.${o}.150/26`]);
+    const links = Object.fromEntries(bed.pod.links().map((l) => [l.ifname, l]));
+    expect(links['fixed0']?.address).toBe('02:00:00:00:be:ef');
+
+    const status = JSON.parse((await bed.podAnnotations('default', 'web'))['k8s.v1.cni.cncf.io/network-status'] ?? '[]') as Record<string, unknown>[];
+    expect(status.map((s) => [s['name'], s['interface'], s['default']])).toEqual([
+      ['me2ep-default', 'eth0', true],
+      ['default/mv', 'net1', false],
+      ['default/fixed', 'fixed0', false],
+      ['default/static-ips', 'net3', false],
+    ]);
+    expect(status[0]?.['ips']).toEqual([addrs['eth0']?.[0]?.split('/')[0]]);
+    expect(status[0]?.['mac']).toBe(links['eth0']?.address);
+    expect(status[2]).toMatchObject({ ips: [`198.18.${o}.140`], mac: '02:00:00:00:be:ef' });
+    expect(status.filter((s) => s['default'] === true)).toHaveLength(1);
+
+    expect(bed.cacheFiles()).toEqual([bed.containerId]);
+    const log = bed.logLines();
+    const delegates = log.filter((l) => l['msg'] === 'delegate' && l['verb'] === 'ADD');
+    expect(delegates.map((l) => [l['network'], l['type'], l['ifname'], l['ok']])).toEqual([
+      ['me2ep-default', 'bridge', 'eth0', true],
+      ['default/mv', 'macvlan', 'net1', true],
+      ['default/fixed', 'macvlan', 'fixed0', true],
+      ['default/static-ips', 'macvlan', 'net3', true],
+    ]);
+    for (const l of delegates) expect(l).toMatchObject({ containerId: bed.containerId, pod: 'default/web', ms: expect.any(Number), time: expect.any(String), level: 'verbose' });
+    expect(log.at(-1)).toMatchObject({ msg: 'call', verb: 'ADD', ok: true, pod: 'default/web', ms: expect.any(Number) });
+
+    const check = await bed.call('CHECK', { ...conf, prevResult: add.json }, args);
+    expect(check.stdout + check.stderr).toBe('');
+    expect(check.code).toBe(0);
+
+    // CHECK must notice an interface removed behind the plugin's back
+    bed.pod.removeLink('net1');
+    const broken = await bed.call('CHECK', { ...conf, prevResult: add.json }, args);
+    expect(broken.code).not.toBe(0);
+    expect(broken.json).toMatchObject({ code: 103, msg: expect.stringContaining('interface net1 of network default/mv is missing') });
+
+    expect(bed.ipamAllocations().length).toBe(2);
+    const del = await bed.call('DEL', conf, args);
+    expect(del).toMatchObject({ code: 0, stdout: '' });
+    expect(podInterfaces(bed)).toEqual([]);
+    expect(bed.ipamAllocations()).toEqual([]);
+    expect(bed.cacheFiles()).toEqual([]);
+    const del2 = await bed.call('DEL', conf, args);
+    expect(del2).toMatchObject({ code: 0, stdout: '' });
+  });
+
+  it('DEL works from the cache with the API server stopped', async () => {
+    await bed.nad('default', 'mv', bed.macvlan());
+    const args = await bed.createPod('default', 'p1', { 'k8s.v1.cni.cncf.io/networks': 'mv,mv' });
+    const conf = bed.multusConf();
+    const add = await bed.call('ADD', conf, args);
+    expect(add.code, add.stdout).toBe(0);
+    // the same network twice gives two attachments
+    expect(podInterfaces(bed)).toEqual(['eth0', 'net1', 'net2']);
+    expect(bed.ipamAllocations()).toHaveLength(3);
+    await bed.stopApi();
+    const start = Date.now();
+    const del = await bed.call('DEL', conf, args);
+    expect(del).toMatchObject({ code: 0, stdout: '' });
+    expect(Date.now() - start).toBeLessThan(2000);
+    expect(podInterfaces(bed)).toEqual([]);
+    expect(bed.ipamAllocations()).toEqual([]);
+    expect(bed.cacheFiles()).toEqual([]);
+  });
+
+  it('rolls back every earlier delegate in reverse when a later one fails', async () => {
+    await bed.nad('default', 'mv', bed.macvlan());
+    await bed.nad('default', 'broken', bed.recorder({ failOn: 'ADD' }));
+    const args = await bed.createPod('default', 'p2', { 'k8s.v1.cni.cncf.io/networks': 'mv,broken' });
+    const add = await bed.call('ADD', bed.multusConf(), args);
+    expect(add.code).toBe(1);
+    expect(add.json).toMatchObject({
+      code: 111,
+      msg: expect.stringMatching(/network default\/broken \(interface net2\): ADD of network "broken" failed in delegate "fail": injected ADD failure/),
+    });
+    expect(bed.recorded()).toEqual([`ADD net2 ${bed.containerId}`, `DEL net2 ${bed.containerId}`]);
+    const dels = bed.logLines().filter((l) => l['msg'] === 'delegate' && l['verb'] === 'DEL').map((l) => l['ifname']);
+    expect(dels).toEqual(['net2', 'net1', 'eth0']);
+    expect(podInterfaces(bed)).toEqual([]);
+    expect(bed.ipamAllocations()).toEqual([]);
+    expect(bed.cacheFiles()).toEqual([]);
+    expect(bed.logLines().at(-1)).toMatchObject({ msg: 'call', ok: false, level: 'error' });
+  });
+
+  it('refuses a missing pod instead of faking success, and retries a stopped API for ~2.5 s', async () => {
+    const missing = await bed.call('ADD', bed.multusConf(), `K8S_POD_NAMESPACE=default;K8S_POD_NAME=ghost;K8S_POD_UID=x`);
+    expect(missing.json).toMatchObject({ code: 102, msg: 'pod default/ghost not found' });
+    const args = await bed.createPod('default', 'p3');
+    await bed.stopApi();
+    const start = Date.now();
+    const down = await bed.call('ADD', bed.multusConf(), args);
+    const took = Date.now() - start;
+    expect(down.json).toMatchObject({ code: 11, msg: expect.stringContaining('unavailable') });
+    expect(took).toBeGreaterThan(2000);
+    expect(took).toBeLessThan(6000);
+    expect(podInterfaces(bed)).toEqual([]);
+    expect(bed.cacheFiles()).toEqual([]);
+  });
+
+  it('re-derives DEL from the pod when the cache is unreadable, and logs it', async () => {
+    await bed.nad('default', 'mv', bed.macvlan());
+    const args = await bed.createPod('default', 'p4', { 'k8s.v1.cni.cncf.io/networks': 'mv' });
+    const conf = bed.multusConf();
+    expect((await bed.call('ADD', conf, args)).code).toBe(0);
+    writeFileSync(join(bed.cniDir, bed.containerId), '{ not json');
+    const del = await bed.call('DEL', conf, args);
+    expect(del).toMatchObject({ code: 0, stdout: '' });
+    expect(podInterfaces(bed)).toEqual([]);
+    expect(bed.ipamAllocations()).toEqual([]);
+    expect(bed.logLines().some((l) => l['msg'] === 'cache unreadable; re-deriving attachments from the pod' && String(l['reason']).includes('invalid JSON'))).toBe(true);
+  });
+});
