@@ -3,11 +3,13 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
 import { ApiError, badRequest, methodNotAllowed, pathNotFound, unauthorized, type JsonObject } from './errors.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.ts';
 import { ObjectApi, type DeleteOptions, type Target } from './object-api.ts';
 import { openApiV3Document, openApiV3Index } from './openapi.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
+import { decodeProtobufObject } from './protobuf-body.ts';
 import { toTable, type IncludeObject } from './tables.ts';
 import { WatchHub } from './watch-stream.ts';
 
@@ -32,7 +34,7 @@ function sendText(res: ServerResponse, code: number, text: string): void {
   res.end(text);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -40,7 +42,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
     if (size > MAX_BODY) throw new ApiError(413, 'RequestEntityTooLarge', `request body larger than ${MAX_BODY} bytes`);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function parseJson(text: string, what: string): unknown {
@@ -49,6 +51,22 @@ function parseJson(text: string, what: string): unknown {
   } catch (err) {
     throw badRequest(`${what}: invalid JSON: ${(err as Error).message}`);
   }
+}
+
+/** An object body in JSON, YAML or (for the few kinds kubectl's typed clients send) protobuf. */
+async function readObject(req: IncomingMessage, what: string, emptyAs?: JsonObject): Promise<unknown> {
+  const body = await readBody(req);
+  if (emptyAs && body.toString('utf8').trim() === '') return emptyAs;
+  const contentType = req.headers['content-type'] ?? '';
+  if (contentType.startsWith('application/vnd.kubernetes.protobuf')) return decodeProtobufObject(body);
+  if (contentType.startsWith('application/yaml')) {
+    try {
+      return parseYaml(body.toString('utf8'));
+    } catch (err) {
+      throw badRequest(`${what}: invalid YAML: ${(err as Error).message}`);
+    }
+  }
+  return parseJson(body.toString('utf8'), what);
 }
 
 function boolParam(v: string | null): boolean {
@@ -199,7 +217,7 @@ export class ApiHandler {
     }
     if (target.subresource === 'binding') {
       if (method !== 'POST') throw methodNotAllowed(method);
-      api.bind(target, parseJson(await readBody(req), 'binding'));
+      api.bind(target, await readObject(req, 'binding'));
       return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
     }
 
@@ -218,7 +236,7 @@ export class ApiHandler {
         }
         case 'POST':
           if (target.namespace === undefined && target.type.namespaced) throw methodNotAllowed('POST on a cluster-wide list of a namespaced resource');
-          return sendJson(res, 201, api.create(target, parseJson(await readBody(req), 'create'), dryRun));
+          return sendJson(res, 201, api.create(target, await readObject(req, 'create'), dryRun));
         case 'DELETE': {
           const items = api.deleteCollection(target, select(), await this.deleteOptions(req, q));
           const apiVersion = target.type.group ? `${target.type.group}/${target.version}` : target.version;
@@ -236,10 +254,10 @@ export class ApiHandler {
         return sendJson(res, 200, o);
       }
       case 'PUT':
-        return sendJson(res, 200, api.update(target, parseJson(await readBody(req), 'update'), dryRun));
+        return sendJson(res, 200, api.update(target, await readObject(req, 'update'), dryRun));
       case 'PATCH': {
         const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-        return sendJson(res, 200, api.patch(target, contentType, parseJson(await readBody(req), 'patch'), dryRun));
+        return sendJson(res, 200, api.patch(target, contentType, parseJson((await readBody(req)).toString('utf8'), 'patch'), dryRun));
       }
       case 'DELETE': {
         if (target.subresource) throw methodNotAllowed(method);
@@ -253,8 +271,7 @@ export class ApiHandler {
 
   /** DeleteOptions from the body (client libraries) merged with query parameters (kubectl). */
   private async deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
-    const text = await readBody(req);
-    const body = text.trim() ? parseJson(text, 'DeleteOptions') : {};
+    const body = await readObject(req, 'DeleteOptions', {});
     const o = (body !== null && typeof body === 'object' ? body : {}) as JsonObject;
     const opts: DeleteOptions = {};
     const grace = intParam(q, 'gracePeriodSeconds') ?? (typeof o.gracePeriodSeconds === 'number' ? o.gracePeriodSeconds : undefined);

@@ -1,0 +1,133 @@
+// Request bodies in Kubernetes' protobuf encoding. kubectl's typed clients (`kubectl create
+// namespace|configmap|serviceaccount`, typed deletes) send `application/vnd.kubernetes.protobuf`; we decode those
+// few types into their JSON form. Responses are always JSON (clients accept it).
+
+import { ApiError, type JsonObject } from './errors.ts';
+
+type FieldType = 'string' | 'int' | 'bool' | 'bytes' | 'time' | 'stringMap' | 'bytesMap' | 'strings' | Schema | [Schema];
+interface Schema { [field: number]: [name: string, type: FieldType] }
+
+const TIME: FieldType = 'time';
+const OWNER_REFERENCE: Schema = { 1: ['kind', 'string'], 3: ['name', 'string'], 4: ['uid', 'string'], 5: ['apiVersion', 'string'], 6: ['controller', 'bool'], 7: ['blockOwnerDeletion', 'bool'] };
+const OBJECT_META: Schema = {
+  1: ['name', 'string'], 2: ['generateName', 'string'], 3: ['namespace', 'string'], 5: ['uid', 'string'],
+  6: ['resourceVersion', 'string'], 7: ['generation', 'int'], 8: ['creationTimestamp', TIME], 9: ['deletionTimestamp', TIME],
+  10: ['deletionGracePeriodSeconds', 'int'], 11: ['labels', 'stringMap'], 12: ['annotations', 'stringMap'],
+  13: ['ownerReferences', [OWNER_REFERENCE]], 14: ['finalizers', 'strings'],
+};
+const OBJECT_REFERENCE: Schema = { 1: ['kind', 'string'], 2: ['namespace', 'string'], 3: ['name', 'string'], 4: ['uid', 'string'], 5: ['apiVersion', 'string'], 6: ['resourceVersion', 'string'], 7: ['fieldPath', 'string'] };
+
+const SCHEMAS: Record<string, Schema> = {
+  Namespace: { 1: ['metadata', OBJECT_META], 2: ['spec', { 1: ['finalizers', 'strings'] }], 3: ['status', { 1: ['phase', 'string'] }] },
+  ConfigMap: { 1: ['metadata', OBJECT_META], 2: ['data', 'stringMap'], 3: ['binaryData', 'bytesMap'], 4: ['immutable', 'bool'] },
+  ServiceAccount: {
+    1: ['metadata', OBJECT_META], 2: ['secrets', [OBJECT_REFERENCE]], 3: ['imagePullSecrets', [{ 1: ['name', 'string'] }]],
+    4: ['automountServiceAccountToken', 'bool'],
+  },
+  DeleteOptions: {
+    1: ['gracePeriodSeconds', 'int'], 2: ['preconditions', { 1: ['uid', 'string'], 2: ['resourceVersion', 'string'] }],
+    4: ['propagationPolicy', 'string'], 5: ['dryRun', 'strings'],
+  },
+};
+const TYPE_META: Schema = { 1: ['apiVersion', 'string'], 2: ['kind', 'string'] };
+const UNKNOWN: Schema = { 1: ['typeMeta', TYPE_META], 2: ['raw', 'bytes'], 3: ['contentEncoding', 'string'], 4: ['contentType', 'string'] };
+
+const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]); // "k8s\0"
+
+function unsupported(why: string): ApiError {
+  return new ApiError(415, 'UnsupportedMediaType', `protobuf request body not supported by this API server: ${why}; send application/json`);
+}
+
+class Reader {
+  pos = 0;
+  constructor(readonly buf: Buffer) {}
+  done(): boolean { return this.pos >= this.buf.length; }
+  varint(): bigint {
+    let result = 0n;
+    let shift = 0n;
+    for (;;) {
+      if (this.pos >= this.buf.length) throw unsupported('truncated varint');
+      const b = this.buf[this.pos++]!;
+      result |= BigInt(b & 0x7f) << shift;
+      if ((b & 0x80) === 0) return result;
+      shift += 7n;
+    }
+  }
+  bytes(): Buffer {
+    const len = Number(this.varint());
+    if (this.pos + len > this.buf.length) throw unsupported('truncated field');
+    const out = this.buf.subarray(this.pos, this.pos + len);
+    this.pos += len;
+    return out;
+  }
+  skip(wire: number): void {
+    if (wire === 0) this.varint();
+    else if (wire === 1) this.pos += 8;
+    else if (wire === 2) this.bytes();
+    else if (wire === 5) this.pos += 4;
+    else throw unsupported(`wire type ${wire}`);
+  }
+}
+
+function decodeMapEntry(buf: Buffer, valueAsBytes: boolean): [string, string] {
+  const r = new Reader(buf);
+  let key = '';
+  let value = '';
+  while (!r.done()) {
+    const tag = Number(r.varint());
+    if (tag >>> 3 === 1 && (tag & 7) === 2) key = r.bytes().toString('utf8');
+    else if (tag >>> 3 === 2 && (tag & 7) === 2) {
+      const v = r.bytes();
+      value = valueAsBytes ? v.toString('base64') : v.toString('utf8');
+    } else r.skip(tag & 7);
+  }
+  return [key, value];
+}
+
+function decodeTime(buf: Buffer): string {
+  const r = new Reader(buf);
+  let seconds = 0n;
+  while (!r.done()) {
+    const tag = Number(r.varint());
+    if (tag >>> 3 === 1 && (tag & 7) === 0) seconds = r.varint();
+    else r.skip(tag & 7);
+  }
+  return new Date(Number(seconds) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function decodeMessage(buf: Buffer, schema: Schema): JsonObject {
+  const out: JsonObject = {};
+  const r = new Reader(buf);
+  while (!r.done()) {
+    const tag = Number(r.varint());
+    const field = schema[tag >>> 3];
+    const wire = tag & 7;
+    if (!field) { r.skip(wire); continue; }
+    const [name, type] = field;
+    if (type === 'int') { out[name] = Number(BigInt.asIntN(64, r.varint())); continue; }
+    if (type === 'bool') { out[name] = r.varint() !== 0n; continue; }
+    const data = r.bytes();
+    if (type === 'string') out[name] = data.toString('utf8');
+    else if (type === 'bytes') out[name] = Buffer.from(data);
+    else if (type === 'time') out[name] = decodeTime(data);
+    else if (type === 'strings') out[name] = [...((out[name] as string[] | undefined) ?? []), data.toString('utf8')];
+    else if (type === 'stringMap' || type === 'bytesMap') {
+      const [k, v] = decodeMapEntry(data, type === 'bytesMap');
+      out[name] = { ...((out[name] as JsonObject | undefined) ?? {}), [k]: v };
+    } else if (Array.isArray(type)) out[name] = [...((out[name] as JsonObject[] | undefined) ?? []), decodeMessage(data, type[0])];
+    else out[name] = decodeMessage(data, type);
+  }
+  return out;
+}
+
+/** The JSON form of a protobuf-encoded object of one of the kinds kubectl creates with typed clients. */
+export function decodeProtobufObject(body: Buffer): JsonObject {
+  if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) throw unsupported('missing the k8s protobuf envelope');
+  const unknown = decodeMessage(body.subarray(4), UNKNOWN);
+  const typeMeta = (unknown.typeMeta ?? {}) as JsonObject;
+  const kind = String(typeMeta.kind ?? '');
+  const schema = SCHEMAS[kind];
+  if (!schema) throw unsupported(`kind ${JSON.stringify(kind)}`);
+  const obj = decodeMessage((unknown.raw as Buffer | undefined) ?? Buffer.alloc(0), schema);
+  return { apiVersion: typeMeta.apiVersion, kind, ...obj };
+}
