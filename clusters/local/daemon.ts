@@ -17,7 +17,7 @@ import type { DaemonOptions } from './options.ts';
 import { installPlugin } from './plugin-install.ts';
 import { PodScheduler } from './pod-scheduler.ts';
 import { processRef } from './process-identity.ts';
-import { readState, writeState, type LocalClusterState, type NodeState } from './state.ts';
+import { readState, writeState, type LocalClusterState } from './state.ts';
 
 export type DaemonMessage = { type: 'progress'; line: string } | { type: 'ready' } | { type: 'error'; message: string };
 
@@ -78,39 +78,32 @@ async function bringUp(): Promise<void> {
   api = new ApiClient(server.url, server.token, server.caPem);
   await applyNadCrd(api);
 
-  for (let i = 1; i <= opts.nodes; i++) {
+  // Nodes are independent of each other: build and install them in parallel.
+  const indexes = Array.from({ length: opts.nodes }, (_, i) => i + 1);
+  state.nodes = indexes.map((i) => {
     const name = nodeName(i);
-    progress(`creating node ${name}`);
-    const node: NodeState = {
-      name,
-      index: i,
-      netns: nodeNetns(names.prefix, name),
-      dir: join(workDir!, 'nodes', name),
-      fabricIp: nodeFabricIp(i),
-      podCidr: nodePodCidr(i),
-      links: [],
-      mounts: [],
-    };
-    state.nodes.push(node);
+    return { name, index: i, netns: nodeNetns(names.prefix, name), dir: join(workDir!, 'nodes', name), fabricIp: nodeFabricIp(i), podCidr: nodePodCidr(i), links: [], mounts: [] };
+  });
+  writeState(state);
+  const running = server;
+  const client = api;
+  await Promise.all(state.nodes.map(async (node) => {
+    progress(`creating node ${node.name}`);
+    node.links = await wireNode({ prefix: names.prefix, fabricNetns: state.fabricNetns, netns: node.netns, index: node.index, nodeCount: opts.nodes });
+    const holder = await startHolder(node.netns, `${marker}-${node.name}`);
+    node.holder = holder;
     writeState(state);
-    node.links = await wireNode({ prefix: names.prefix, fabricNetns: state.fabricNetns, netns: node.netns, index: i, nodeCount: opts.nodes });
-    node.holder = await startHolder(node.netns, `${marker}-${name}`);
-    writeState(state);
-    await prepareNodeFilesystem({ holderPid: node.holder.pid, nodeDir: node.dir, index: i, onMount: (m) => node.mounts.push(m) });
-    writeFileSync(join(serviceAccountDir(node.dir), 'token'), server.token, { mode: 0o600 });
-    writeFileSync(join(serviceAccountDir(node.dir), 'ca.crt'), server.caPem);
+    await prepareNodeFilesystem({ holderPid: holder.pid, nodeDir: node.dir, index: node.index, onMount: (m) => node.mounts.push(m) });
+    writeFileSync(join(serviceAccountDir(node.dir), 'token'), running.token, { mode: 0o600 });
+    writeFileSync(join(serviceAccountDir(node.dir), 'ca.crt'), running.caPem);
     writeFileSync(join(serviceAccountDir(node.dir), 'namespace'), 'kube-system');
     writeState(state);
-  }
-
-  for (const node of state.nodes) {
-    const holder = node.holder!;
     if (opts.plugin) {
       progress(`installing the plugin under test on ${node.name}`);
-      await installPlugin({ holderPid: holder.pid, plugin: opts.plugin, apiHost: FABRIC_HOST_IP, apiPort: server.port, serviceAccountDir: serviceAccountDir(node.dir) });
+      await installPlugin({ holderPid: holder.pid, plugin: opts.plugin, apiHost: FABRIC_HOST_IP, apiPort: running.port, serviceAccountDir: serviceAccountDir(node.dir) });
     }
     const agent = new NodeAgent({
-      api,
+      api: client,
       prefix: names.prefix,
       node: { ...node, holder },
       cniCallsPath: state.cniCallsPath,
@@ -120,7 +113,7 @@ async function bringUp(): Promise<void> {
     await agent.register();
     agent.start();
     agents.push(agent);
-  }
+  }));
   scheduler = new PodScheduler(api, log);
   scheduler.start();
   state.phase = 'ready';
