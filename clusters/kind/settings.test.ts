@@ -16,6 +16,10 @@ describe('kind settings', () => {
       MULTUS_E2E_PLUGIN_IMAGE: 'ghcr.io/k8snetworkplumbingwg/multus-cni:v4.1.0',
       MULTUS_E2E_KIND_ETH1_SUBNET: '198.18.250.0/24',
       MULTUS_E2E_KIND_KEEP_ON_FAILURE: '1',
+      MULTUS_E2E_KIND_FAILURE_LOGS_DIR: '/tmp/reports/cluster-logs',
+      MULTUS_E2E_KIND_BUSYBOX: '/opt/busybox',
+      MULTUS_E2E_KIND_CNI_PLUGINS_DIR: '/opt/cni-linux',
+      MULTUS_E2E_KIND_NODE_BINARY: '/opt/node-linux/bin/node',
     });
     expect(s).toMatchObject({
       image: 'kindest/node:v1.32.0',
@@ -23,6 +27,10 @@ describe('kind settings', () => {
       pluginImage: 'ghcr.io/k8snetworkplumbingwg/multus-cni:v4.1.0',
       eth1Subnet: '198.18.250.0/24',
       keepOnFailure: true,
+      failureLogsDir: '/tmp/reports/cluster-logs',
+      busybox: '/opt/busybox',
+      referencePluginsDir: '/opt/cni-linux',
+      nodeBinary: '/opt/node-linux/bin/node',
     });
   });
 

@@ -62,7 +62,7 @@ export function parsePrimaryNetwork(value: string): PrimaryNetwork {
 
 /**
  * Settings from MULTUS_E2E_KIND_IMAGE, _PRIMARY, _INSTALLER_IMAGE, _ETH1_SUBNET, _NODE_BINARY,
- * _CNI_PLUGINS_DIR, _BUSYBOX, _KEEP_ON_FAILURE and MULTUS_E2E_PLUGIN_IMAGE.
+ * _CNI_PLUGINS_DIR, _BUSYBOX, _FAILURE_LOGS_DIR, _KEEP_ON_FAILURE and MULTUS_E2E_PLUGIN_IMAGE.
  */
 export function kindSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): KindSettings {
   const settings = defaultKindSettings(env);
@@ -72,6 +72,7 @@ export function kindSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): KindS
   if (env.MULTUS_E2E_KIND_INSTALLER_IMAGE) settings.installerImage = env.MULTUS_E2E_KIND_INSTALLER_IMAGE;
   if (env.MULTUS_E2E_KIND_ETH1_SUBNET) settings.eth1Subnet = env.MULTUS_E2E_KIND_ETH1_SUBNET;
   if (env.MULTUS_E2E_KIND_NODE_BINARY) settings.nodeBinary = env.MULTUS_E2E_KIND_NODE_BINARY;
+  if (env.MULTUS_E2E_KIND_FAILURE_LOGS_DIR) settings.failureLogsDir = env.MULTUS_E2E_KIND_FAILURE_LOGS_DIR;
   if (env.MULTUS_E2E_KIND_BUSYBOX) settings.busybox = env.MULTUS_E2E_KIND_BUSYBOX;
   if (env.MULTUS_E2E_KIND_CNI_PLUGINS_DIR) settings.referencePluginsDir = env.MULTUS_E2E_KIND_CNI_PLUGINS_DIR;
   settings.keepOnFailure = env.MULTUS_E2E_KIND_KEEP_ON_FAILURE === '1';
