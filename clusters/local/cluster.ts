@@ -28,10 +28,6 @@ export class LocalCluster implements Cluster {
     return this.state.kubeconfigPath;
   }
 
-  get workDir(): string {
-    return this.state.workDir;
-  }
-
   /** Client for the cluster's API server (bearer token, cluster CA). */
   api(): ApiClient {
     if (!this.state.api) throw new Error(`cluster ${this.name} has no API server recorded in its state`);

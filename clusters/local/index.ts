@@ -17,6 +17,10 @@ import { destroyCluster, leftovers } from './teardown.ts';
 export type { LocalClusterOptions } from './options.ts';
 export { LocalCluster } from './cluster.ts';
 export { leftovers };
+/** Pod annotations the node agent sets: the pod's netns name under /run/netns, and its sandbox (CNI container) id. */
+export { NETNS_ANNOTATION, SANDBOX_ANNOTATION } from './node-agent.ts';
+/** Name of the default (cluster) network in every node's 10-local-default.conflist. */
+export { DEFAULT_NETWORK_NAME } from './node-host.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DAEMON = fileURLToPath(new URL('./daemon.ts', import.meta.url));

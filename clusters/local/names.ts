@@ -31,13 +31,6 @@ export function nodeName(index: number): string {
   return `node-${index}`;
 }
 
-/** 1-based node index from `node-N`. */
-export function nodeIndex(node: string): number {
-  const m = /^node-(\d+)$/.exec(node);
-  if (!m) throw new Error(`node name "${node}" is not of the form node-N`);
-  return Number(m[1]);
-}
-
 export function nodeNetns(prefix: string, node: string): string {
   return `${prefix}-${node}`;
 }
