@@ -5,5 +5,6 @@ import { fileURLToPath } from 'node:url';
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLED_PLUGIN = path.join(PACKAGE_ROOT, 'plugin', 'dist', 'multus');
 export const CUCUMBER_BIN = path.join(PACKAGE_ROOT, 'node_modules', '@cucumber', 'cucumber', 'bin', 'cucumber.js');
-export const CUCUMBER_CONFIG = path.join(PACKAGE_ROOT, 'cucumber.mjs');
+// Relative to PACKAGE_ROOT (the cwd of every cucumber call): cucumber-js mis-joins absolute config paths.
+export const CUCUMBER_CONFIG = 'cucumber.mjs';
 export const ALLURE_BIN = path.join(PACKAGE_ROOT, 'node_modules', 'allure', 'cli.js');

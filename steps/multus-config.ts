@@ -1,6 +1,6 @@
 // Reading and changing the Multus configuration a node's runtime uses (the first file in /etc/cni/net.d,
 // as libcni picks it), and files in the node's Multus confDir. Every change registers its undo with the World.
-import type { CniConfig } from '../fixtures/templates.ts';
+import { multusConfigWith, multusSettings, type CniConfig } from '../fixtures/templates.ts';
 import type { E2EWorld } from './world.ts';
 
 export const NODE_CNI_CONF_DIR = '/etc/cni/net.d';
@@ -29,18 +29,18 @@ export async function readMultusConfig(world: E2EWorld, node: string): Promise<{
   }
 }
 
-/** Applies edit to the Multus config of every node; the original file is restored after the scenario. */
-export async function editMultusConfigEverywhere(world: E2EWorld, what: string, edit: (config: CniConfig) => CniConfig): Promise<void> {
+/** Changes the Multus settings on every node (returning the keys to set); each file is restored after the scenario. */
+export async function editMultusConfigEverywhere(world: E2EWorld, what: string, changes: (settings: CniConfig) => CniConfig): Promise<void> {
   for (const node of await world.cluster.nodeNames()) {
     const { path, text, config } = await readMultusConfig(world, node);
     world.cleanups.push({ what: `restoring ${path} on ${node} (${what})`, run: () => writeNodeFile(world, node, path, text) });
-    await writeNodeFile(world, node, path, `${JSON.stringify(edit(config), null, 2)}\n`);
+    await writeNodeFile(world, node, path, `${JSON.stringify(multusConfigWith(config, changes), null, 2)}\n`);
   }
 }
 
 export async function multusNamespace(world: E2EWorld): Promise<string> {
   const [node] = await world.cluster.nodeNames();
   if (!node) throw new Error('the cluster has no nodes');
-  const { config } = await readMultusConfig(world, node);
-  return typeof config.multusNamespace === 'string' ? config.multusNamespace : 'kube-system';
+  const settings = multusSettings((await readMultusConfig(world, node)).config);
+  return typeof settings.multusNamespace === 'string' ? settings.multusNamespace : 'kube-system';
 }

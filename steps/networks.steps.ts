@@ -1,7 +1,7 @@
 // Given steps that define networks: NetworkAttachmentDefinitions, node-local CNI configs, Multus config.
 import { Given } from '@cucumber/cucumber';
 import {
-  bridgeConfig, macvlanConfig, macvlanTuningConflist, staticMacvlanConflist, multusConfigWith,
+  bridgeConfig, macvlanConfig, macvlanTuningConflist, staticMacvlanConflist,
 } from '../fixtures/templates.ts';
 import { NODE_MULTUS_CONF_DIR, editMultusConfigEverywhere, multusNamespace, writeNodeFile } from './multus-config.ts';
 import type { E2EWorld } from './world.ts';
@@ -54,12 +54,12 @@ Given('a macvlan network {string} in the Multus namespace on master {word} with 
 
 Given('every node\'s Multus configuration adds {string} to its default networks', async function (this: E2EWorld, name: string) {
   const real = this.nads.get(name)?.name ?? name;
-  await editMultusConfigEverywhere(this, `defaultNetworks += ${real}`, (config) => {
-    const current = Array.isArray(config.defaultNetworks) ? (config.defaultNetworks as string[]) : [];
-    return multusConfigWith(config, { defaultNetworks: [...current, real] });
+  await editMultusConfigEverywhere(this, `defaultNetworks += ${real}`, (settings) => {
+    const current = Array.isArray(settings.defaultNetworks) ? (settings.defaultNetworks as string[]) : [];
+    return { defaultNetworks: [...current, real] };
   });
 });
 
 Given('every node\'s Multus configuration isolates namespaces', async function (this: E2EWorld) {
-  await editMultusConfigEverywhere(this, 'namespaceIsolation', (config) => multusConfigWith(config, { namespaceIsolation: true }));
+  await editMultusConfigEverywhere(this, 'namespaceIsolation', () => ({ namespaceIsolation: true }));
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  bridgeNameFor, commaNetworks, jsonNetworks, macvlanConfig, nad, parseNetworkList, pod, staticMacvlanConflist,
+  bridgeNameFor, commaNetworks, jsonNetworks, macvlanConfig, multusConfigWith, multusSettings, nad, parseNetworkList, pod, staticMacvlanConflist,
 } from '../fixtures/templates.ts';
 import { ipv4InCidr, networkOf } from './ip-state.ts';
 
@@ -61,5 +61,21 @@ describe('IPv4 helpers', () => {
     expect(ipv4InCidr('198.19.255.255', '198.18.0.0/15')).toBe(true);
     expect(networkOf('198.18.10.77/24')).toBe('198.18.10.0/24');
     expect(() => ipv4InCidr('1.2.3', '1.2.3.0/24')).toThrow(/not an IPv4 address/);
+  });
+});
+
+describe('Multus config edits', () => {
+  it('changes the multus entry of a conflist, which is what libcni hands the plugin', () => {
+    const conflist = { cniVersion: '1.0.0', name: 'multus-cni-network', plugins: [{ type: 'multus', kubeconfig: '/k' }, { type: 'other' }] };
+    const edited = multusConfigWith(conflist, () => ({ namespaceIsolation: true }));
+    expect(edited.plugins).toEqual([{ type: 'multus', kubeconfig: '/k', namespaceIsolation: true }, { type: 'other' }]);
+    expect(edited).not.toHaveProperty('namespaceIsolation');
+    expect(conflist.plugins[0]).not.toHaveProperty('namespaceIsolation');
+    expect(multusSettings(edited)).toEqual({ type: 'multus', kubeconfig: '/k', namespaceIsolation: true });
+  });
+
+  it('changes a single .conf in place', () => {
+    const conf = { cniVersion: '1.0.0', name: 'multus-cni-network', type: 'multus', defaultNetworks: ['a'] };
+    expect(multusConfigWith(conf, (s) => ({ defaultNetworks: [...(s.defaultNetworks as string[]), 'b'] }))).toEqual({ ...conf, defaultNetworks: ['a', 'b'] });
   });
 });
