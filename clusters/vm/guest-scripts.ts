@@ -72,8 +72,11 @@ mount -t debugfs none /sys/kernel/debug
 ip link set lo up
 # dummy would otherwise create dummy0 in every new namespace
 echo "options dummy numdummies=0" > /etc/modprobe.d/me2e.conf
-${o.modules.length ? `modprobe -a ${o.modules.map(shellQuote).join(' ')} || echo "vm: some modules failed to load"\n` : ''}cd ${shellQuote(o.cwd)} && ${o.argv.map(shellQuote).join(' ')}
-echo $? > ${GUEST_RUN_DIR}/${EXIT_STATUS_FILE}
+${o.modules.length ? `modprobe -a ${o.modules.map(shellQuote).join(' ')} || echo "vm: some modules failed to load"\n` : ''}echo "vm: guest ready after $(cut -d' ' -f1 /proc/uptime) s of guest uptime"
+cd ${shellQuote(o.cwd)} && ${o.argv.map(shellQuote).join(' ')}
+rc=$?
+echo "vm: command exited $rc at $(cut -d' ' -f1 /proc/uptime) s of guest uptime"
+echo $rc > ${GUEST_RUN_DIR}/${EXIT_STATUS_FILE}
 sync
 /bin/busybox reboot -f
 `;

@@ -1,10 +1,11 @@
 // One-off, cached setup of what the guest boots: Debian's stock kernel (unpacked, never installed),
 // netdevsim.ko built out of tree from Debian's kernel source (Debian does not build it), and an
-// initramfs with busybox + the modules needed to mount the root. Keyed by kernel version + a hash of
-// the code that builds it, so a change here rebuilds instead of booting a stale image.
+// initramfs with busybox + the modules needed to mount the root. The kernel dir is keyed by kernel
+// version + a hash of the code that builds it, the initramfs by a hash of its init script, so a change
+// rebuilds what it affects instead of booting a stale image.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, writeFile, copyFile, chmod, open } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile, copyFile, chmod, open } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,16 +35,24 @@ export function vmCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return env.MULTUS_E2E_VM_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'multus-e2e', 'vm');
 }
 
-/** Cache key: kernel version + a hash of the sources that decide what gets built. */
-export function imageKey(kernelVersion: string, setupSources: string[]): string {
+function shortHash(parts: string[]): string {
   const h = createHash('sha256');
-  for (const s of setupSources) h.update(s).update('\0');
-  return `${kernelVersion}-${h.digest('hex').slice(0, 12)}`;
+  for (const s of parts) h.update(s).update('\0');
+  return h.digest('hex').slice(0, 12);
+}
+
+/** Cache key of the kernel dir: kernel version + a hash of the sources that decide what gets built. */
+export function imageKey(kernelVersion: string, setupSources: string[]): string {
+  return `${kernelVersion}-${shortHash(setupSources)}`;
+}
+
+/** File name of the initramfs: changes whenever its init script or module list does. */
+export function initramfsName(init: string, modules: readonly string[]): string {
+  return `initramfs-${shortHash([init, ...modules])}.cpio.gz`;
 }
 
 async function setupSources(): Promise<string[]> {
-  const files = ['image.ts', 'debian-packages.ts', 'guest-scripts.ts', 'qemu-argv.ts'];
-  return Promise.all(files.map((f) => readFile(join(here, f), 'utf8')));
+  return Promise.all(['image.ts', 'debian-packages.ts'].map((f) => readFile(join(here, f), 'utf8')));
 }
 
 /** Kernel version: MULTUS_E2E_VM_KERNEL, else the one remembered from the last setup, else apt's default. */
@@ -64,7 +73,7 @@ export async function cachedImage(): Promise<VmImage | undefined> {
 }
 
 function imagePaths(dir: string, kernelVersion: string): VmImage {
-  return { dir, kernelVersion, vmlinux: join(dir, 'vmlinux'), initramfs: join(dir, 'initramfs.cpio.gz'), kernelRoot: join(dir, 'kernel') };
+  return { dir, kernelVersion, vmlinux: join(dir, 'vmlinux'), initramfs: join(dir, initramfsName(initScript(), ROOT_MODULES)), kernelRoot: join(dir, 'kernel') };
 }
 
 export async function ensureVmImage(progress: (line: string) => void): Promise<VmImage> {
@@ -72,7 +81,10 @@ export async function ensureVmImage(progress: (line: string) => void): Promise<V
   await mkdir(root, { recursive: true });
   const kv = await chooseKernelVersion(root, progress);
   const image = imagePaths(join(root, imageKey(kv, await setupSources())), kv);
-  if (existsSync(join(image.dir, READY))) return image;
+  if (existsSync(join(image.dir, READY))) {
+    if (!existsSync(image.initramfs)) await buildInitramfs(image, progress);
+    return image;
+  }
 
   const timings: SetupTimings = {};
   const phase = async (name: string, fn: () => Promise<void>): Promise<void> => {
@@ -160,8 +172,10 @@ async function buildInitramfs(image: VmImage, progress: (line: string) => void):
   for (const ko of kos) await copyFile(ko, join(dir, 'modules', `${n++}-${basename(ko)}`));
   await writeFile(join(dir, 'init'), initScript());
   await chmod(join(dir, 'init'), 0o755);
-  await $({ quiet: true, cwd: dir })`sh -c ${'find . | cpio -o -H newc --quiet | gzip -1 > "$0"'} ${image.initramfs}`;
+  await $({ quiet: true, cwd: dir })`sh -c ${'find . | cpio -o -H newc --quiet | gzip -1 > "$0"'} ${join(image.dir, '.initramfs.tmp')}`;
   await rm(dir, { recursive: true, force: true });
+  for (const f of await readdir(image.dir)) if (f.startsWith('initramfs-')) await rm(join(image.dir, f), { force: true });
+  await rename(join(image.dir, '.initramfs.tmp'), image.initramfs);
 }
 
 /** Older images (other kernel or older setup code) are dead weight of ~500 MB each. */
