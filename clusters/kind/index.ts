@@ -8,7 +8,7 @@ import { KindCluster, readState, writeState, type KindClusterState } from './clu
 import { kindConfigYaml, controlPlaneNodeName } from './kind-config.ts';
 import { Kubectl, compareNodeNames } from './kubectl.ts';
 import { bundledPluginManifests, manifestsYaml, upstreamPluginManifests, INSTALL_NAME, INSTALL_NAMESPACE } from './manifests.ts';
-import { installBundledPayload, installPodTools, installReferencePlugins, type BundledPayload } from './node-payload.ts';
+import { installBundledPayload, installPodTools, installReferencePlugins, payloadDigest, type BundledPayload } from './node-payload.ts';
 import { installPrimaryNetwork } from './primary-network.ts';
 import { attachEth1, ensureEth1Network, eth1NetworkName } from './second-nic.ts';
 import { kindSettingsFromEnv, validateClusterName, type KindSettings } from './settings.ts';
@@ -128,7 +128,7 @@ export function createKindProvider(settings: KindSettings, runner: ToolRunner = 
         await kubectl.run(['apply', '-f', crd]);
         const image = settings.pluginImage ?? settings.installerImage;
         await sideLoadImage(runner, opts.name, image);
-        const objects = settings.pluginImage ? upstreamPluginManifests(image) : bundledPluginManifests(image);
+        const objects = payload ? bundledPluginManifests(image, payloadDigest(payload)) : upstreamPluginManifests(image);
         writeFileSync(state.installManifest, manifestsYaml(objects));
         await kubectl.run(['apply', '-f', state.installManifest]);
         writeState(workDir, state);

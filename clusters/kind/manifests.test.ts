@@ -35,7 +35,7 @@ function allows(rules: typeof PLUGIN_RBAC_RULES, group: string, resource: string
 }
 
 describe.each([
-  ['bundled', bundledPluginManifests('busybox:1.36')],
+  ['bundled', bundledPluginManifests('busybox:1.36', 'ab12')],
   ['upstream', upstreamPluginManifests('example.com/multus:thin')],
 ])('%s plugin manifests', (_name, objects) => {
   const docs = roundTrip(objects);
@@ -84,7 +84,7 @@ describe.each([
 });
 
 describe('bundled installer DaemonSet', () => {
-  const spec = podSpec(find(bundledPluginManifests('busybox:1.36'), 'DaemonSet'));
+  const spec = podSpec(find(bundledPluginManifests('busybox:1.36', 'ab12'), 'DaemonSet'));
   const container = spec.containers[0] as Container;
 
   it('mounts the node root and execs the installer chroot’ed into it with the copied runtime', () => {
@@ -98,6 +98,11 @@ describe('bundled installer DaemonSet', () => {
     // The script is valid shell (checked by the shell itself, not by eye).
     execFileSync('sh', ['-n', '-c', script]);
     expect(container.readinessProbe?.exec.command).toEqual(['sh', '-c', "ls /host/etc/cni/net.d | grep -q '^00-multus\\.conf'"]);
+  });
+
+  it('carries the payload digest in the pod template, so a new plugin build rolls the DaemonSet', () => {
+    const ds = find(bundledPluginManifests('busybox:1.36', 'ab12'), 'DaemonSet') as K8sObject & { spec: { template: { metadata: { annotations: Record<string, string> } } } };
+    expect(ds.spec.template.metadata.annotations).toEqual({ 'multus-e2e.io/payload-sha256': 'ab12' });
   });
 
   it('passes installer flags the bundled installer accepts, with node-side paths', () => {

@@ -57,7 +57,7 @@ function rbacObjects(): K8sObject[] {
   ];
 }
 
-function daemonSet(podSpec: Record<string, unknown>): K8sObject {
+function daemonSet(podSpec: Record<string, unknown>, podAnnotations: Record<string, string> = {}): K8sObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
@@ -66,7 +66,7 @@ function daemonSet(podSpec: Record<string, unknown>): K8sObject {
       selector: { matchLabels: { ...DAEMONSET_LABELS } },
       updateStrategy: { type: 'RollingUpdate' },
       template: {
-        metadata: { labels: { ...DAEMONSET_LABELS } },
+        metadata: { labels: { ...DAEMONSET_LABELS }, annotations: podAnnotations },
         spec: {
           hostNetwork: true,
           serviceAccountName: INSTALL_NAME,
@@ -98,6 +98,10 @@ export function installerArgs(): string[] {
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** Pod annotation carrying a digest of the copied plugin files: a new build changes the pod template, so
+ * re-applying to a reused cluster rolls the DaemonSet and the installer copies the new plugin. */
+export const PAYLOAD_DIGEST_ANNOTATION = 'multus-e2e.io/payload-sha256';
+
 /**
  * The bundled plugin's DaemonSet. The node runtime, plugin and installer were copied into the node
  * (PAYLOAD_DIR) beforehand, so the container only needs a shell: it copies its service-account
@@ -105,7 +109,7 @@ const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
  * the copied Node.js finds the node's own libc. The installer stays running (--cleanup-config-on-exit)
  * and removes the Multus config when the DaemonSet is deleted.
  */
-export function bundledPluginManifests(installerImage: string): K8sObject[] {
+export function bundledPluginManifests(installerImage: string, payloadDigest: string): K8sObject[] {
   const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
   const script = [
     'set -e',
@@ -133,7 +137,7 @@ export function bundledPluginManifests(installerImage: string): K8sObject[] {
         },
       ],
       volumes: [{ name: 'host-root', hostPath: { path: '/', type: 'Directory' } }],
-    }),
+    }, { [PAYLOAD_DIGEST_ANNOTATION]: payloadDigest }),
   ];
 }
 

@@ -1,7 +1,8 @@
 // Files the suite needs inside each kind node, copied with `docker cp` rather than baked into an
 // image: no image build (and so no Dockerfile or registry) is needed, and the delegates are the very
 // binaries the local provider uses, so results compare across providers.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ToolRunner } from './tools.ts';
 import { BUSYBOX, CNI_BIN_DIR, INSTALLER_SCRIPT, NODE_ON_PATH, NODE_RUNTIME, PAYLOAD_DIR, PLUGIN_BINARY } from './node-paths.ts';
@@ -38,6 +39,13 @@ export interface BundledPayload {
   nodeBinary: string;
   plugin: string;
   installer: string;
+}
+
+/** sha256 over the plugin and installer as copied into the nodes. */
+export function payloadDigest(payload: BundledPayload): string {
+  const hash = createHash('sha256');
+  for (const file of [payload.plugin, payload.installer]) hash.update(readFileSync(file));
+  return hash.digest('hex');
 }
 
 /**

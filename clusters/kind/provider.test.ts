@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -125,6 +126,8 @@ describe('kind provider create/destroy against stand-ins', () => {
     expect(readFileSync(kc, 'utf8')).toContain('server: https://127.0.0.1:41234');
     const kinds = parseAllDocuments(readFileSync(join(work, 'multus-e2e-install.yaml'), 'utf8')).map((d) => d.toJS().kind);
     expect(kinds).toEqual(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'DaemonSet']);
+    const digest = createHash('sha256').update('#!/usr/bin/env node\n').update('#!/usr/bin/env node\n').digest('hex');
+    expect(readFileSync(join(work, 'multus-e2e-install.yaml'), 'utf8')).toContain(`multus-e2e.io/payload-sha256: ${digest}`);
     expect(await cluster.nodeNames()).toEqual(['me2e-worker', 'me2e-worker2']);
   });
 
