@@ -1,6 +1,6 @@
 // CA and serving certificate for the API server, made with the openssl CLI so that no crypto
-// library is needed. Both are kept in certDir and reused; the serving cert is re-issued when the
-// requested SANs change (e.g. a new fabric address), the CA never is (kubeconfigs stay valid).
+// library is needed. Both are kept in certDir and reused; the serving cert is re-issued when it
+// lacks a requested SAN (e.g. a new fabric address), the CA never is (kubeconfigs stay valid).
 
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -31,9 +31,8 @@ async function openssl(args: string[]): Promise<void> {
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 const TEN_YEARS = '3650';
 
-function sanList(sans: string[]): string {
-  const all = [...new Set(['127.0.0.1', 'localhost', ...sans])];
-  return all.map((s) => (isIP(s) ? `IP:${s}` : `DNS:${s}`)).join(',');
+function sanEntries(sans: string[]): string[] {
+  return [...new Set(['127.0.0.1', 'localhost', ...sans])].map((s) => (isIP(s) ? `IP:${s}` : `DNS:${s}`));
 }
 
 export async function ensureServingCerts(certDir: string, sans: string[]): Promise<ServingCerts> {
@@ -51,14 +50,14 @@ export async function ensureServingCerts(certDir: string, sans: string[]): Promi
       '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature']);
   }
 
-  const wanted = sanList(sans);
-  const current = existsSync(sansFile) ? (await readFile(sansFile, 'utf8')).trim() : '';
-  if (!existsSync(certFile) || !existsSync(keyFile) || current !== wanted) {
+  const wanted = sanEntries(sans);
+  const current = existsSync(sansFile) ? (await readFile(sansFile, 'utf8')).trim().split(',') : [];
+  if (!existsSync(certFile) || !existsSync(keyFile) || !wanted.every((w) => current.includes(w))) {
     const csr = join(certDir, 'apiserver.csr');
     const ext = join(certDir, 'apiserver.ext');
     await openssl(['req', ...EC_KEY, '-keyout', keyFile, '-out', csr, '-subj', '/CN=kube-apiserver']);
     await writeFile(ext, [
-      `subjectAltName=${wanted}`,
+      `subjectAltName=${wanted.join(',')}`,
       'basicConstraints=CA:FALSE',
       'keyUsage=critical,digitalSignature,keyEncipherment',
       'extendedKeyUsage=serverAuth',
@@ -66,7 +65,7 @@ export async function ensureServingCerts(certDir: string, sans: string[]): Promi
     ].join('\n'));
     await openssl(['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey,
       '-set_serial', `0x${randomBytes(12).toString('hex')}`, '-days', TEN_YEARS, '-extfile', ext, '-out', certFile]);
-    await writeFile(sansFile, `${wanted}\n`);
+    await writeFile(sansFile, `${wanted.join(',')}\n`);
   }
 
   const [caPem, certPem, keyPem] = await Promise.all([readFile(caFile, 'utf8'), readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')]);

@@ -1,0 +1,151 @@
+// Watch/informer behaviour, node status and binding, finalizers, CRD removal, status subresources
+// of custom resources, through @kubernetes/client-node.
+
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NAD_CRD, startTestServer, type TestServer } from './test-server.ts';
+
+let ts: TestServer;
+let kc: k8s.KubeConfig;
+let core: k8s.CoreV1Api;
+let custom: k8s.CustomObjectsApi;
+let ext: k8s.ApiextensionsV1Api;
+
+const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+const NS = 'me2e-life';
+
+function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const start = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = (): void => {
+      if (cond()) resolve();
+      else if (Date.now() - start > ms) reject(new Error(`timed out waiting for ${what}`));
+      else setTimeout(tick, 20);
+    };
+    tick();
+  });
+}
+
+async function code(p: Promise<unknown>): Promise<number> {
+  try {
+    await p;
+    return 0;
+  } catch (err) {
+    if (err instanceof k8s.ApiException) return err.code;
+    throw err;
+  }
+}
+
+beforeAll(async () => {
+  ts = await startTestServer();
+  kc = new k8s.KubeConfig();
+  kc.loadFromString(ts.kubeconfig);
+  core = kc.makeApiClient(k8s.CoreV1Api);
+  custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+  await core.createNamespace({ body: { metadata: { name: NS } } });
+});
+
+afterAll(async () => {
+  await ts?.stop();
+});
+
+describe('watch, informers and object lifecycle', () => {
+  it('feeds an informer (list + watch) with adds, updates and deletes', async () => {
+    const informer = k8s.makeInformer(kc, `/api/v1/namespaces/${NS}/pods`, () => core.listNamespacedPod({ namespace: NS }));
+    const seen: string[] = [];
+    informer.on('add', (p: k8s.V1Pod) => seen.push(`add ${p.metadata?.name}`));
+    informer.on('update', (p: k8s.V1Pod) => seen.push(`update ${p.metadata?.name} ${p.status?.phase}`));
+    informer.on('delete', (p: k8s.V1Pod) => seen.push(`delete ${p.metadata?.name}`));
+    await core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'before' }, spec: { containers: [{ name: 'c', image: 'x' }] } } });
+    await informer.start();
+    try {
+      await core.createNamespacedPod({ namespace: NS, body: { metadata: { name: 'after' }, spec: { containers: [{ name: 'c', image: 'x' }] } } });
+      await core.patchNamespacedPodStatus({ name: 'after', namespace: NS, body: { status: { phase: 'Running' } } }, merge);
+      await core.deleteNamespacedPod({ name: 'before', namespace: NS });
+      await until(() => seen.length >= 4, `informer events (have ${JSON.stringify(seen)})`);
+      expect(seen).toEqual(['add before', 'add after', 'update after Running', 'delete before']);
+      expect(informer.list().map((p) => p.metadata?.name)).toEqual(['after']);
+    } finally {
+      await informer.stop();
+    }
+  });
+
+  it('ends a watch after timeoutSeconds', async () => {
+    const started = Date.now();
+    await new Promise<void>((resolve, reject) => {
+      new k8s.Watch(kc).watch(`/api/v1/namespaces/${NS}/pods`, { timeoutSeconds: 1 }, () => undefined, (err) => (err ? reject(err as Error) : resolve()))
+        .catch(reject);
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
+
+  it('replays events after a resourceVersion and sends current objects without one', async () => {
+    const rv = (await core.listNamespacedPod({ namespace: NS })).metadata?.resourceVersion;
+    await core.patchNamespacedPod({ name: 'after', namespace: NS, body: { metadata: { labels: { replay: 'yes' } } } }, merge);
+    const events: string[] = [];
+    for (const resourceVersion of [rv, undefined]) {
+      const ctl = await new k8s.Watch(kc).watch(`/api/v1/namespaces/${NS}/pods`, resourceVersion ? { resourceVersion } : {},
+        (type, p: k8s.V1Pod) => events.push(`${type} ${p.metadata?.name} ${p.metadata?.labels?.replay ?? '-'}`), () => undefined);
+      await until(() => events.length >= (resourceVersion ? 1 : 2), 'replayed event');
+      ctl.abort();
+    }
+    expect(events).toEqual(['MODIFIED after yes', 'ADDED after yes']);
+  });
+
+  it('registers nodes, keeps node status on main writes, binds pods through pods/binding', async () => {
+    await core.createNode({ body: { metadata: { name: 'node-1' }, status: { capacity: { 'netdevsim.io/vf': '4' } } } });
+    const patched = await core.patchNodeStatus({ name: 'node-1', body: { status: { conditions: [{ type: 'Ready', status: 'True' }] } } }, merge);
+    expect(patched.status?.conditions?.[0]?.type).toBe('Ready');
+    const main = await core.patchNode({ name: 'node-1', body: { metadata: { labels: { role: 'x' } }, status: { conditions: [] } } }, merge);
+    expect(main.status?.conditions?.length).toBe(1);
+    await core.createNamespacedPodBinding({ name: 'after', namespace: NS, body: { metadata: { name: 'after' }, target: { kind: 'Node', name: 'node-1' } } });
+    const bound = await core.readNamespacedPod({ name: 'after', namespace: NS });
+    expect(bound.spec?.nodeName).toBe('node-1');
+    expect(bound.status?.conditions?.find((c) => c.type === 'PodScheduled')?.status).toBe('True');
+    expect(await code(core.createNamespacedPodBinding({ name: 'after', namespace: NS, body: { metadata: { name: 'after' }, target: { kind: 'Node', name: 'node-2' } } }))).toBe(409);
+  });
+
+  it('holds deletion while finalizers remain', async () => {
+    await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'held', finalizers: ['example.com/hold'] } } });
+    const del = await code(core.deleteNamespacedConfigMap({ name: 'held', namespace: NS }));
+    expect(del).toBe(0);
+    const held = await core.readNamespacedConfigMap({ name: 'held', namespace: NS });
+    expect(held.metadata?.deletionTimestamp).toBeTruthy();
+    await core.patchNamespacedConfigMap({ name: 'held', namespace: NS, body: { metadata: { finalizers: null } } }, merge);
+    expect(await code(core.readNamespacedConfigMap({ name: 'held', namespace: NS }))).toBe(404);
+  });
+
+  it('deletes collections by label', async () => {
+    for (const name of ['a', 'b', 'c']) await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name, labels: { batch: name === 'c' ? 'keep' : 'drop' } } } });
+    await core.deleteCollectionNamespacedConfigMap({ namespace: NS, labelSelector: 'batch=drop' });
+    expect((await core.listNamespacedConfigMap({ namespace: NS })).items.map((c) => c.metadata?.name)).toEqual(['c']);
+  });
+
+  it('serves a CRD status subresource and drops the resource when the CRD is deleted', async () => {
+    const crd = structuredClone(NAD_CRD) as k8s.V1CustomResourceDefinition;
+    crd.spec.versions[0]!.subresources = { status: {} };
+    await ext.createCustomResourceDefinition({ body: crd });
+    const g = { group: 'k8s.cni.cncf.io', version: 'v1', plural: 'network-attachment-definitions', namespace: NS };
+    await custom.createNamespacedCustomObject({ ...g, body: { apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name: 'n1' }, spec: { config: '{}' }, status: { ignored: true } } });
+    const withStatus = await custom.patchNamespacedCustomObjectStatus({ ...g, name: 'n1', body: { status: { ok: true }, spec: { config: 'changed' } } }, merge) as { status: unknown; spec: { config: string } };
+    expect(withStatus.status).toEqual({ ok: true });
+    expect(withStatus.spec.config).toBe('{}');
+    const groups = await kc.makeApiClient(k8s.ApisApi).getAPIVersions();
+    expect(groups.groups.map((x) => x.name)).toContain('k8s.cni.cncf.io');
+
+    await ext.deleteCustomResourceDefinition({ name: NAD_CRD.metadata.name });
+    const after = await kc.makeApiClient(k8s.ApisApi).getAPIVersions();
+    expect(after.groups.map((x) => x.name)).not.toContain('k8s.cni.cncf.io');
+    expect(await code(custom.listNamespacedCustomObject(g))).toBe(404);
+    // Re-creating the CRD starts with no objects.
+    await ext.createCustomResourceDefinition({ body: NAD_CRD as k8s.V1CustomResourceDefinition });
+    expect(((await custom.listNamespacedCustomObject(g)) as { items: unknown[] }).items).toEqual([]);
+  });
+
+  it('rejects CRDs whose name does not match plural.group with 422', async () => {
+    const bad = structuredClone(NAD_CRD);
+    bad.metadata.name = 'wrong.k8s.cni.cncf.io';
+    expect(await code(ext.createCustomResourceDefinition({ body: bad as k8s.V1CustomResourceDefinition }))).toBe(422);
+  });
+});
