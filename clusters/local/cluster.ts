@@ -6,9 +6,11 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { CniCallRecord, Cluster, ExecResult } from '../provider.ts';
 import { ApiClient } from './api-client.ts';
 import { readCniCalls } from './cni-call-log.ts';
-import { NETNS_ANNOTATION } from './node-agent.ts';
+import { DeviceCheckpoint } from './device-checkpoint.ts';
+import { NETNS_ANNOTATION, nodeCheckpointFile } from './node-agent.ts';
 import { execOnNode, hostPathOf } from './node-host.ts';
 import { runCommand } from './run-command.ts';
+import { isExtendedResource } from './scheduler.ts';
 import type { LocalClusterState, NodeState } from './state.ts';
 import { destroyCluster } from './teardown.ts';
 
@@ -97,6 +99,24 @@ export class LocalCluster implements Cluster {
         writeFileSync(join(dir, file), JSON.stringify(body, null, 2));
       }
     }
+  }
+
+  /** Name of a node's network namespace under /run/netns (e.g. to move a host link onto the node). */
+  nodeNetns(node: string): string {
+    return this.node(node).netns;
+  }
+
+  /**
+   * Registers (or replaces) a node's devices of one extended resource at run time, as a device plugin
+   * would: the node's checkpoint lists them and the Node's capacity/allocatable count them, so pods
+   * asking for the resource schedule there and get one of these IDs allocated.
+   */
+  async registerDevices(node: string, resource: string, deviceIds: string[]): Promise<void> {
+    if (!isExtendedResource(resource)) throw new Error(`"${resource}" is not an extended resource name (domain/name, not kubernetes.io)`);
+    const n = this.node(node);
+    new DeviceCheckpoint(nodeCheckpointFile(n.dir)).register(resource, deviceIds);
+    const qty = String(deviceIds.length);
+    await this.api().patch(`/api/v1/nodes/${node}/status`, { status: { capacity: { [resource]: qty }, allocatable: { [resource]: qty } } });
   }
 
   async destroy(): Promise<void> {

@@ -15,18 +15,26 @@ interface Checkpoint {
   Checksum: number;
 }
 
+/**
+ * The file is the source of truth for registered devices too, so devices can be registered at run
+ * time from another process (LocalCluster.registerDevices) while the node agent allocates.
+ */
 export class DeviceCheckpoint {
   constructor(
     /** Host path of the node's checkpoint file. */
     private readonly file: string,
-    private readonly registered: Record<string, string[]>,
   ) {}
 
-  /** Writes the registered devices (and keeps existing allocations). */
-  init(): void {
+  /** Sets the device IDs of one resource (keeping allocations); returns the node's whole registry. */
+  register(resource: string, deviceIds: string[]): Record<string, string[]> {
     const cp = this.read();
-    cp.Data.RegisteredDevices = { ...this.registered };
+    cp.Data.RegisteredDevices = { ...(cp.Data.RegisteredDevices ?? {}), [resource]: [...deviceIds] };
     this.write(cp);
+    return cp.Data.RegisteredDevices;
+  }
+
+  registered(): Record<string, string[]> {
+    return this.read().Data.RegisteredDevices ?? {};
   }
 
   /** Allocates unused devices for every extended resource the pod asks for; throws if short. */
@@ -37,10 +45,11 @@ export class DeviceCheckpoint {
       return Object.fromEntries(entries.filter((e) => e.PodUID === podUid).map((e) => [e.ResourceName, e.DeviceIDs['-1'] ?? []]));
     }
     const granted: Record<string, string[]> = {};
+    const registered = cp.Data.RegisteredDevices ?? {};
     for (const [res, n] of Object.entries(wants)) {
       if (n === 0) continue;
       const used = new Set(entries.filter((e) => e.ResourceName === res).flatMap((e) => Object.values(e.DeviceIDs).flat()));
-      const free = (this.registered[res] ?? []).filter((id) => !used.has(id));
+      const free = (registered[res] ?? []).filter((id) => !used.has(id));
       if (free.length < n) throw new Error(`insufficient ${res}: want ${n}, ${free.length} free on this node`);
       granted[res] = free.slice(0, n);
     }

@@ -185,6 +185,15 @@ describe.skipIf(skipReason !== undefined)('local provider (root, end to end)', (
     const p2 = await running('pdev2');
     expect(p2.spec?.nodeName).toBe('node-1');
     expect(entries().map((e) => e.PodUID)).toEqual([p2.metadata!.uid]);
+    // Devices registered at run time (as the vm provider does for netdevsim VFs) let a waiting pod in.
+    await api().post('/api/v1/namespaces/default/pods', podSpec('pdev3', wants(1)));
+    await waitFor('pdev3 unschedulable', async () => ((await getPod('pdev3'))?.status?.conditions?.some((c) => c.reason === 'Unschedulable') ? true : undefined));
+    await cluster.registerDevices('node-2', 'example.com/dev', ['dev-b']);
+    const p3 = await running('pdev3');
+    expect(p3.spec?.nodeName).toBe('node-2');
+    const node2Checkpoint = JSON.parse(readFileSync(checkpoint.replace('node-1', 'node-2'), 'utf8')) as { Data: { PodDeviceEntries: { PodUID: string; DeviceIDs: Record<string, string[]> }[] } };
+    expect(node2Checkpoint.Data.PodDeviceEntries).toEqual([expect.objectContaining({ PodUID: p3.metadata!.uid, DeviceIDs: { '-1': ['dev-b'] } })]);
+    expect((await api().get<V1Node>('/api/v1/nodes/node-2')).status?.allocatable?.['example.com/dev']).toBe('1');
   });
 
   it('destroy() after a daemon crash leaves nothing of the cluster on the host, and is idempotent', async () => {

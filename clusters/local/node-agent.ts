@@ -20,7 +20,11 @@ import type { NodeState } from './state.ts';
 export const NETNS_ANNOTATION = 'multus-e2e.io/netns';
 export const SANDBOX_ANNOTATION = 'multus-e2e.io/sandbox-id';
 const PLUGIN_LOG = '/var/log/multus/multus.log';
-const CHECKPOINT = '/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint';
+
+/** Host path of a node's kubelet device-plugin checkpoint. */
+export function nodeCheckpointFile(nodeDir: string): string {
+  return hostPathOf(nodeDir, '/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint');
+}
 
 interface Sandbox {
   containerId: string;
@@ -35,7 +39,7 @@ export interface NodeAgentOptions {
   prefix: string;
   node: NodeState & { holder: NonNullable<NodeState['holder']> };
   cniCallsPath: string;
-  /** Extended resource → device IDs this node offers. */
+  /** Extended resource → device IDs this node offers from the start (more via LocalCluster.registerDevices). */
   devices: Record<string, string[]>;
   log: (line: string) => void;
 }
@@ -51,7 +55,7 @@ export class NodeAgent {
 
   constructor(private readonly o: NodeAgentOptions) {
     this.cni = new NodeCni(o.node.holder.pid, o.node.dir);
-    this.checkpoint = new DeviceCheckpoint(hostPathOf(o.node.dir, CHECKPOINT), o.devices);
+    this.checkpoint = new DeviceCheckpoint(nodeCheckpointFile(o.node.dir));
   }
 
   get name(): string {
@@ -61,7 +65,7 @@ export class NodeAgent {
   /** Creates (or updates) the Node object with a Ready condition, addresses and capacity. */
   async register(): Promise<void> {
     const { api, node } = this.o;
-    this.checkpoint.init();
+    for (const [res, ids] of Object.entries(this.o.devices)) this.checkpoint.register(res, ids);
     const meta = {
       name: node.name,
       labels: { 'kubernetes.io/hostname': node.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch },
@@ -72,7 +76,7 @@ export class NodeAgent {
       if (!(err instanceof ApiError && err.status === 409)) throw err;
     }
     const capacity: Record<string, string> = { cpu: '2', memory: '4Gi', pods: '110' };
-    for (const [res, ids] of Object.entries(this.o.devices)) capacity[res] = String(ids.length);
+    for (const [res, ids] of Object.entries(this.checkpoint.registered())) capacity[res] = String(ids.length);
     const now = new Date().toISOString();
     await api.patch(`/api/v1/nodes/${node.name}/status`, {
       status: {
