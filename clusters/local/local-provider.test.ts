@@ -124,6 +124,18 @@ describe.skipIf(skipReason !== undefined)('local provider (root, end to end)', (
     }
   });
 
+  it('runs host-network pods in the node netns without CNI', async () => {
+    await api().post('/api/v1/namespaces/default/pods', podSpec('phost', { nodeName: 'node-2', hostNetwork: true }));
+    const p = await running('phost');
+    expect(p.status?.podIP).toBe('198.18.0.12');
+    const addr = await cluster.podExec('default', 'phost', ['ip', '-j', '-4', 'addr', 'show', 'eth0']);
+    expect(addr.stdout).toContain('198.18.0.12');
+    expect((await cluster.cniCalls()).filter((c) => c.pod === 'phost')).toEqual([]);
+    await api().delete('/api/v1/namespaces/default/pods/phost');
+    await waitFor('pod phost gone', async () => ((await getPod('phost')) ? undefined : true));
+    expect((await cluster.nodeExec('node-2', ['ip', '-j', 'link', 'show', 'eth0'])).code).toBe(0);
+  });
+
   it('runs DEL on delete and leaves no netns or IPAM allocation behind', async () => {
     const p = (await getPod('p1'))!;
     const netns = p.metadata!.annotations!['multus-e2e.io/netns']!;
