@@ -21,13 +21,16 @@ export interface StandIns {
   cleanup(): void;
 }
 
-export function makeStandIns(tools: ('kind' | 'docker' | 'kubectl' | 'ip')[], vars: Record<string, string> = {}): StandIns {
+type Tool = 'kind' | 'docker' | 'kubectl' | 'ip';
+
+/** sources picks another script for a tool (e.g. docker → docker-netns). */
+export function makeStandIns(tools: Tool[], vars: Record<string, string> = {}, sources: Partial<Record<Tool, string>> = {}): StandIns {
   const dir = mkdtempSync(join(tmpdir(), 'me2e-kind-standins-'));
   const bin = join(dir, 'bin');
   mkdirSync(bin);
   copyFileSync(join(SOURCE_DIR, '_record.sh'), join(bin, '_record.sh'));
   for (const tool of tools) {
-    copyFileSync(join(SOURCE_DIR, tool), join(bin, tool));
+    copyFileSync(join(SOURCE_DIR, sources[tool] ?? tool), join(bin, tool));
     chmodSync(join(bin, tool), 0o755);
   }
   const read = (name: string): string => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8') : '');
