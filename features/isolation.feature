@@ -15,3 +15,14 @@ Feature: Namespace isolation
     When pod "a" is created on node-1 attached to "tenant-b/private"
     Then pod "a" does not start, and the reason given names "tenant-b/private"
     And deleting pod "a" leaves no interfaces, addresses or IPAM allocations behind
+
+  Scenario: A pod may use a network of a global namespace while isolation is on
+    Given every node's Multus configuration isolates namespaces
+    And a macvlan network "shared-lan" in the global namespace "default" on master eth1 with subnet 198.18.52.0/24
+    When pod "a" starts on node-1 attached to "default/shared-lan"
+    Then pod "a" has interface net1 with an IP in 198.18.52.0/24
+    And the network-status of pod "a" lists, in order, with the addresses the kernel shows:
+      | interface | network           | default |
+      | eth0      | (cluster network) | yes     |
+      | net1      | default/shared-lan | no      |
+    And deleting pod "a" leaves no interfaces, addresses or IPAM allocations behind

@@ -1,7 +1,7 @@
 // Given steps that define networks: NetworkAttachmentDefinitions, node-local CNI configs, Multus config.
 import { Given } from '@cucumber/cucumber';
 import {
-  bridgeConfig, macvlanConfig, macvlanTuningConflist, staticMacvlanConflist,
+  bridgeConfig, ipvlanConfig, macvlanConfig, macvlanTuningConflist, staticMacvlanConflist, vlanConfig,
 } from '../fixtures/templates.ts';
 import { NODE_MULTUS_CONF_DIR, editMultusConfigEverywhere, multusNamespace, writeNodeFile } from './multus-config.ts';
 import type { E2EWorld } from './world.ts';
@@ -17,6 +17,23 @@ Given('a macvlan network {string} on master {word} with subnet {cidr}', async fu
 Given('a macvlan network {string} in namespace {string} on master {word} with subnet {cidr}',
   async function (this: E2EWorld, name: string, logicalNs: string, master: string, subnet: string) {
     await this.createNad(this.namespaceFor(logicalNs), name, macvlanConfig(name, master, subnet), { reference: `${logicalNs}/${name}` });
+  });
+
+Given('an ipvlan network {string} in {word} mode on master {word} with subnet {cidr}',
+  async function (this: E2EWorld, name: string, mode: string, master: string, subnet: string) {
+    if (mode !== 'l2' && mode !== 'l3' && mode !== 'l3s') throw new Error(`ipvlan mode must be l2, l3 or l3s, got "${mode}"`);
+    await this.createNad(this.namespace, name, ipvlanConfig(name, master, mode, subnet));
+  });
+
+Given('a vlan network {string} with VLAN id {int} on master {word} with subnet {cidr}',
+  async function (this: E2EWorld, name: string, vlanId: number, master: string, subnet: string) {
+    await this.createNad(this.namespace, name, vlanConfig(name, master, vlanId, subnet));
+  });
+
+Given('a macvlan network {string} in the global namespace {string} on master {word} with subnet {cidr}',
+  async function (this: E2EWorld, name: string, namespace: string, master: string, subnet: string) {
+    // Global namespaces are shared by every scenario: a per-scenario name avoids collisions; removed in After.
+    await this.createNad(namespace, `${name}-${this.suffix}`, macvlanConfig(name, master, subnet), { reference: `${namespace}/${name}` });
   });
 
 Given('a bridge network {string} with subnet {cidr}', async function (this: E2EWorld, name: string, subnet: string) {

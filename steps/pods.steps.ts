@@ -5,9 +5,16 @@ import {
 } from '../fixtures/templates.ts';
 import type { E2EWorld } from './world.ts';
 
-/** Maps the namespaces a scenario wrote (logical) to the real per-scenario ones. */
+/**
+ * Maps what a scenario wrote to real names: logical namespaces to per-scenario ones, and NADs the scenario
+ * created under another name (in shared namespaces). Unqualified references to its own NADs stay unqualified.
+ */
 function realSelections(world: E2EWorld, selections: NetworkSelection[]): NetworkSelection[] {
-  return selections.map((s) => (s.namespace === undefined ? s : { ...s, namespace: world.namespaceFor(s.namespace) }));
+  return selections.map((s) => {
+    const known = world.nads.get(s.namespace ? `${s.namespace}/${s.name}` : s.name);
+    if (known && (known.namespace !== world.namespace || known.name !== s.name)) return { ...s, namespace: known.namespace, name: known.name };
+    return s.namespace === undefined ? s : { ...s, namespace: world.namespaceFor(s.namespace) };
+  });
 }
 
 const splitList = (cell: string | undefined): string[] | undefined =>

@@ -1,0 +1,16 @@
+@vlan
+Feature: Attaching pods to an 802.1Q VLAN
+  The vlan plugin gives a pod a tagged sub-interface of the node's eth1. Needs a kernel with 8021q:
+  runs on the host when it has it, otherwise in the vm provider.
+
+  Scenario: Pods on different nodes reach each other over VLAN 100
+    Given a vlan network "tagged" with VLAN id 100 on master eth1 with subnet 198.18.72.0/24
+    When pod "a" starts on node-1 attached to "tagged"
+    And pod "b" starts on node-2 attached to "tagged"
+    Then pod "a" has interface net1 with an IP in 198.18.72.0/24
+    And pod "a" can reach pod "b" over net1
+    And the network-status of pod "a" lists, in order, with the addresses the kernel shows:
+      | interface | network           | default |
+      | eth0      | (cluster network) | yes     |
+      | net1      | tagged            | no      |
+    And deleting pod "a" leaves no interfaces, addresses or IPAM allocations behind
