@@ -36,6 +36,8 @@ function visibleAs(e: StoreEvent, inScope: (o: JsonObject) => boolean): WatchEve
 
 export class WatchHub {
   private readonly open = new Set<ServerResponse>();
+  /** Each stored event is serialized once per served version, however many watchers get it. */
+  private readonly encoded = new WeakMap<JsonObject, Map<string, string>>();
 
   constructor(private readonly api: ObjectApi) {}
 
@@ -64,6 +66,21 @@ export class WatchHub {
     const send = (t: WatchEventType, object: JsonObject): void => {
       if (!res.writableEnded) res.write(`${JSON.stringify({ type: t, object })}\n`);
     };
+    const sendStored = (t: WatchEventType, stored: JsonObject): void => {
+      if (w.table) return send(t, render(stored));
+      let byVersion = this.encoded.get(stored);
+      if (!byVersion) {
+        byVersion = new Map();
+        this.encoded.set(stored, byVersion);
+      }
+      const key = `${t} ${version}`;
+      let line = byVersion.get(key);
+      if (line === undefined) {
+        line = `${JSON.stringify({ type: t, object: render(stored) })}\n`;
+        byVersion.set(key, line);
+      }
+      if (!res.writableEnded) res.write(line);
+    };
 
     let unsubscribe = (): void => {};
     let timer: NodeJS.Timeout | undefined;
@@ -83,7 +100,7 @@ export class WatchHub {
     try {
       unsubscribe = this.api.store.subscribe(key, sinceRv, (e) => {
         const as = visibleAs(e, inScope);
-        if (as) send(as, render(e.object));
+        if (as) sendStored(as, e.object);
       });
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
