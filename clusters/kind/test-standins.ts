@@ -21,7 +21,7 @@ export interface StandIns {
   cleanup(): void;
 }
 
-type Tool = 'kind' | 'docker' | 'kubectl' | 'ip';
+type Tool = 'kind' | 'docker' | 'kubectl' | 'ip' | 'crictl';
 
 /** sources picks another script for a tool (e.g. docker → docker-netns). */
 export function makeStandIns(tools: Tool[], vars: Record<string, string> = {}, sources: Partial<Record<Tool, string>> = {}): StandIns {
