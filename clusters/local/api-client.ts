@@ -78,6 +78,8 @@ export class ApiClient {
             authorization: `Bearer ${this.token}`,
             accept: 'application/json',
             ...(contentType ? { 'content-type': contentType } : {}),
+            // Explicit: Node sends a DELETE body without Content-Length, which desyncs a keep-alive connection.
+            ...(body !== undefined ? { 'content-length': Buffer.byteLength(body) } : {}),
           },
           timeout: 30_000,
         },
