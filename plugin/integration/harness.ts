@@ -134,6 +134,10 @@ export class PodNetns {
   defaultRoutes(): { dev: string; gateway?: string }[] {
     return JSON.parse(sh('ip', ['-n', this.name, '-4', '-j', 'route', 'show', 'default'])) as { dev: string; gateway?: string }[];
   }
+  /** A veth pair with both ends inside the pod (an interface no delegate created). */
+  addVeth(name: string): void {
+    sh('ip', ['-n', this.name, 'link', 'add', name, 'type', 'veth', 'peer', 'name', `${name}p`]);
+  }
   removeLink(name: string): void {
     sh('ip', ['-n', this.name, 'link', 'del', name]);
   }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { podInterfaces, skipReason, TestBed, TestNode } from './harness.ts';
+import { podInterfaces, sh, skipReason, TestBed, TestNode } from './harness.ts';
 
 const reason = skipReason();
 if (reason) console.warn(`plugin integration tests skipped: ${reason}`);
@@ -172,5 +172,62 @@ describe.skipIf(reason !== undefined)('plugin lifecycle (built plugin, real netn
     expect(podInterfaces(bed)).toEqual([]);
     expect(bed.ipamAllocations()).toEqual([]);
     expect(bed.logLines().some((l) => l['msg'] === 'cache unreadable; re-deriving attachments from the pod' && String(l['reason']).includes('invalid JSON'))).toBe(true);
+  });
+
+  it('reaches the API with every kubeconfig form: CA file + token file, insecure, and fails fast on a wrong CA', async () => {
+    const api = bed.api;
+    if (!api) throw new Error('no API');
+    writeFileSync(join(bed.dir, 'ca.pem'), api.caPem);
+    writeFileSync(join(bed.dir, 'token'), `${api.token}\n`);
+    const kubeconfig = (cluster: string, user: string) =>
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: ${api.url}\n${cluster}contexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\nusers:\n- name: u\n  user:\n${user}`;
+    const ghost = 'K8S_POD_NAMESPACE=default;K8S_POD_NAME=ghost';
+    const files = {
+      files: kubeconfig('    certificate-authority: ca.pem\n', '    tokenFile: token\n'),
+      insecure: kubeconfig('    insecure-skip-tls-verify: true\n', `    token: ${api.token}\n`),
+      wrongCa: kubeconfig('    certificate-authority: other-ca.pem\n', `    token: ${api.token}\n`),
+      badToken: kubeconfig('    certificate-authority: ca.pem\n', '    token: wrong\n'),
+    };
+    // a valid CA that did not sign the server's certificate
+    sh('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=me2ep-other', '-days', '1', '-keyout', join(bed.dir, 'other-ca.key'), '-out', join(bed.dir, 'other-ca.pem')]);
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(bed.dir, `kc-${name}`), text);
+    // a 404 for the pod proves the request got through TLS and authentication
+    for (const name of ['files', 'insecure']) {
+      const r = await bed.call('ADD', bed.multusConf({ kubeconfig: join(bed.dir, `kc-${name}`) }), ghost);
+      expect(r.json, name).toMatchObject({ code: 102, msg: 'pod default/ghost not found' });
+    }
+    const start = Date.now();
+    const wrong = await bed.call('ADD', bed.multusConf({ kubeconfig: join(bed.dir, 'kc-wrongCa') }), ghost);
+    expect(wrong.json).toMatchObject({ code: 101, msg: expect.stringMatching(/Kubernetes API GET \/api\/v1\/namespaces\/default\/pods\/ghost failed: .*certificate/i) });
+    expect(Date.now() - start).toBeLessThan(2000);
+    const unauthorized = await bed.call('ADD', bed.multusConf({ kubeconfig: join(bed.dir, 'kc-badToken') }), ghost);
+    expect(unauthorized.json).toMatchObject({ code: 101, msg: expect.stringContaining('HTTP 401') });
+  });
+
+  it('DEL without cache and without the pod deletes the cluster network and logs what is unknown', async () => {
+    await bed.nad('default', 'mv', bed.macvlan());
+    const args = await bed.createPod('default', 'gone', { 'k8s.v1.cni.cncf.io/networks': 'mv' });
+    const conf = bed.multusConf();
+    expect((await bed.call('ADD', conf, args)).code).toBe(0);
+    rmSync(join(bed.cniDir, bed.containerId));
+    await bed.must('DELETE', '/api/v1/namespaces/default/pods/gone');
+    const del = await bed.call('DEL', conf, args);
+    expect(del).toMatchObject({ code: 0, stdout: '' });
+    expect(podInterfaces(bed)).toEqual(['net1']);
+    const line = bed.logLines().find((l) => l['msg'] === 'DEL without cache: not everything could be determined');
+    expect(line).toMatchObject({ level: 'error', detail: expect.stringContaining('pod default/gone could not be read (pod default/gone not found); its secondary networks') });
+  });
+
+  it('CHECK reports a delegate\'s own CHECK failure', async () => {
+    await bed.nad('default', 'rec', bed.recorder({ failOn: 'CHECK' }));
+    const args = await bed.createPod('default', 'chk', { 'k8s.v1.cni.cncf.io/networks': 'rec@eth1' });
+    const conf = bed.multusConf();
+    expect((await bed.call('ADD', conf, args)).code).toBe(0);
+    // the recorder creates no interface; give it one so only its CHECK can fail
+    bed.pod.addVeth('eth1');
+    const check = await bed.call('CHECK', conf, args);
+    expect(check.json).toMatchObject({ code: 111, msg: expect.stringContaining('network default/rec (interface eth1): CHECK of network "rec" failed in delegate "fail": injected CHECK failure') });
+    expect(bed.recordedConf('CHECK', 'eth1')['prevResult']).toEqual({ cniVersion: '1.0.0', interfaces: [{ name: 'eth1', sandbox: bed.pod.path }], dns: {} });
+    expect((await bed.call('DEL', conf, args)).code).toBe(0);
   });
 });

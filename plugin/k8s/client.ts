@@ -29,6 +29,9 @@ class TransportError extends Error {
   }
 }
 
+/** What callers of the API need from a client (lets tests substitute the transport). */
+export type ApiCaller = Pick<KubeClient, 'call'>;
+
 export class KubeClient {
   private readonly agent: Agent;
   constructor(
@@ -97,10 +100,12 @@ export class KubeClient {
         }
         failure = e.message;
       }
-      if (Date.now() - start + delay > this.timing.retryBudgetMs) {
+      const remaining = this.timing.retryBudgetMs - (Date.now() - start);
+      if (remaining <= 0) {
         throw new CniError(ErrorCode.TryAgainLater, `Kubernetes API ${this.access.server} unavailable: ${method} ${path}: ${failure}`, `gave up after ${Date.now() - start} ms`);
       }
-      await new Promise((r) => setTimeout(r, delay));
+      // The last wait is cut to the budget so one more attempt happens right at its end.
+      await new Promise((r) => setTimeout(r, Math.min(delay, remaining)));
       delay = Math.min(delay * 2, 800);
     }
   }

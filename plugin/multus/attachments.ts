@@ -3,7 +3,7 @@
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import { formatCniArgs, parseCniArgs } from '../cni/env.ts';
 import { declaredCapabilities, isJsonObject, parseNetworkConfig, serializeNetworkConfig, type JsonObject, type NetworkConfig } from '../cni/netconf.ts';
-import type { KubeClient } from '../k8s/client.ts';
+import type { ApiCaller } from '../k8s/client.ts';
 import { DEFAULT_NETWORK_ANNOTATION, NETWORKS_ANNOTATION, parseNetworkSelections, type NetworkSelection } from './annotations.ts';
 import type { CachedAttachment } from './cache.ts';
 import { DeviceAllocator } from './checkpoint.ts';
@@ -19,7 +19,7 @@ export interface PodRef {
 
 export interface PlanInput {
   conf: MultusConfig;
-  client: KubeClient | undefined;
+  client: ApiCaller | undefined;
   /** The pod object when the API was reachable and CNI_ARGS named a pod. */
   pod: PodObject | undefined;
   podRef: PodRef | undefined;

@@ -1,6 +1,6 @@
 // The Kubernetes objects the plugin reads: the pod being wired and NetworkAttachmentDefinitions.
 import { CniError, ErrorCode } from '../cni/errors.ts';
-import { KubeClient, statusMessage } from '../k8s/client.ts';
+import { KubeClient, statusMessage, type ApiCaller } from '../k8s/client.ts';
 import { inClusterAccess, loadKubeconfig } from '../k8s/kubeconfig.ts';
 import type { MultusConfig } from './config.ts';
 
@@ -33,7 +33,7 @@ export function podPath(ns: string, name: string): string {
   return `/api/v1/namespaces/${enc(ns)}/pods/${enc(name)}`;
 }
 
-export async function getPod(client: KubeClient, ns: string, name: string): Promise<PodObject> {
+export async function getPod(client: ApiCaller, ns: string, name: string): Promise<PodObject> {
   const res = await client.call('GET', podPath(ns, name));
   if (res.status === 404) throw new CniError(ErrorCode.PodNotFound, `pod ${ns}/${name} not found`);
   if (res.status !== 200) throw new CniError(ErrorCode.ApiFailure, `reading pod ${ns}/${name}: HTTP ${res.status}: ${statusMessage(res.body)}`);
@@ -41,7 +41,7 @@ export async function getPod(client: KubeClient, ns: string, name: string): Prom
 }
 
 /** The NAD, or undefined when it does not exist. */
-export async function getNad(client: KubeClient, ns: string, name: string): Promise<NadObject | undefined> {
+export async function getNad(client: ApiCaller, ns: string, name: string): Promise<NadObject | undefined> {
   const res = await client.call('GET', `/apis/k8s.cni.cncf.io/v1/namespaces/${enc(ns)}/network-attachment-definitions/${enc(name)}`);
   if (res.status === 404) return undefined;
   if (res.status !== 200) {

@@ -3,7 +3,7 @@
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import { parseNetworkConfig } from '../cni/netconf.ts';
 import { toCurrent, type CniDns } from '../cni/result.ts';
-import { statusMessage, type KubeClient } from '../k8s/client.ts';
+import { statusMessage, type ApiCaller } from '../k8s/client.ts';
 import { NETWORK_STATUS_ANNOTATION } from './annotations.ts';
 import type { CachedAttachment } from './cache.ts';
 import { getPod, podPath } from './kube.ts';
@@ -48,7 +48,7 @@ export function buildNetworkStatus(attachments: CachedAttachment[], netns: strin
 }
 
 /** Write the annotation with GET + PUT pods/status, retrying on 409 conflicts. */
-export async function writeNetworkStatus(client: KubeClient, ns: string, name: string, entries: NetworkStatusEntry[]): Promise<void> {
+export async function writeNetworkStatus(client: ApiCaller, ns: string, name: string, entries: NetworkStatusEntry[]): Promise<void> {
   const value = JSON.stringify(entries, null, 2);
   for (let attempt = 1; ; attempt++) {
     const pod = await getPod(client, ns, name);

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import { parseNetworkConfig, type NetworkConfig } from '../cni/netconf.ts';
-import type { KubeClient } from '../k8s/client.ts';
+import type { ApiCaller } from '../k8s/client.ts';
 import { RESOURCE_NAME_ANNOTATION } from './annotations.ts';
 import { getNad, type NadObject } from './kube.ts';
 
@@ -75,7 +75,7 @@ function nadToNetwork(nad: NadObject, confDir: string): ResolvedNetwork {
 }
 
 /** A NAD requested by a pod; missing is an error naming it. */
-export async function resolveNad(client: KubeClient | undefined, confDir: string, ns: string, name: string): Promise<ResolvedNetwork> {
+export async function resolveNad(client: ApiCaller | undefined, confDir: string, ns: string, name: string): Promise<ResolvedNetwork> {
   if (!client) throw new CniError(ErrorCode.InvalidConfig, `network ${ns}/${name} requested but no Kubernetes API access is configured (kubeconfig)`);
   const nad = await getNad(client, ns, name);
   if (!nad) throw new CniError(ErrorCode.InvalidConfig, `NetworkAttachmentDefinition ${ns}/${name} not found`);
@@ -86,7 +86,7 @@ export async function resolveNad(client: KubeClient | undefined, confDir: string
  * clusterNetwork / defaultNetworks entries: a NAD in multusNamespace, else a config in confDir with that
  * name, else a directory (its first config file), else a file path.
  */
-export async function resolveNetworkRef(ref: string, client: KubeClient | undefined, multusNamespace: string, confDir: string): Promise<ResolvedNetwork> {
+export async function resolveNetworkRef(ref: string, client: ApiCaller | undefined, multusNamespace: string, confDir: string): Promise<ResolvedNetwork> {
   const looksLikeName = !ref.includes('/') || /^[a-z0-9-]+\/[a-z0-9.-]+$/.test(ref);
   if (client && looksLikeName && !ref.startsWith('/')) {
     const [ns, name] = ref.includes('/') ? (ref.split('/') as [string, string]) : [multusNamespace, ref];
