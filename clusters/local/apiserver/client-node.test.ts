@@ -118,6 +118,25 @@ describe('embedded API server via @kubernetes/client-node', () => {
     expect(noNs.body.message).toBe('namespaces "me2e-missing" not found');
   });
 
+  it('pages lists with limit and continue', async () => {
+    const first = await core.listNamespacedPod({ namespace: 'me2e-t1', limit: 2 });
+    expect(first.items.map((p) => p.metadata?.name)).toHaveLength(2);
+    expect(first.metadata?._continue).toBeTruthy();
+    expect(first.metadata?.remainingItemCount).toBe(1);
+    const rest = await core.listNamespacedPod({ namespace: 'me2e-t1', limit: 2, _continue: first.metadata?._continue });
+    expect(rest.metadata?._continue).toBeFalsy();
+    const all = (await core.listNamespacedPod({ namespace: 'me2e-t1' })).items.map((p) => p.metadata?.name);
+    expect([...first.items, ...rest.items].map((p) => p.metadata?.name)).toEqual(all);
+  });
+
+  it('validates label keys and values with 422', async () => {
+    const bad = await failure(core.patchNamespacedPod({ name: 'p1', namespace: 'me2e-t1', body: { metadata: { labels: { 'ok': 'not ok!' } } } }, merge));
+    expect(bad.code).toBe(422);
+    expect(bad.body.message).toContain('metadata.labels: Invalid value: "not ok!"');
+    const badKey = await failure(core.patchNamespacedPod({ name: 'p1', namespace: 'me2e-t1', body: { metadata: { annotations: { 'a/b/c': 'x' } } } }, merge));
+    expect(badKey.code).toBe(422);
+  });
+
   it('keeps status on main-resource writes and changes only status and annotations through pods/status', async () => {
     const viaMain = await core.patchNamespacedPod({ name: 'p1', namespace: 'me2e-t1', body: { status: { phase: 'Running' }, metadata: { labels: { extra: 'yes' } } } }, merge);
     expect(viaMain.status?.phase).toBe('Pending');

@@ -229,10 +229,12 @@ export class ApiHandler {
       };
       switch (method) {
         case 'GET': {
-          const { items, resourceVersion } = api.list(target, select());
-          if (wantsTable(req)) return sendJson(res, 200, toTable(target.type, items, includeObject(q), resourceVersion), TABLE_TYPE);
+          const page = api.list(target, select(), { limit: intParam(q, 'limit'), continue: q.get('continue') ?? undefined });
+          const listMeta: JsonObject = { resourceVersion: page.resourceVersion };
+          if (page.continue) Object.assign(listMeta, { continue: page.continue, remainingItemCount: page.remainingItemCount });
+          if (wantsTable(req)) return sendJson(res, 200, { ...toTable(target.type, page.items, includeObject(q)), metadata: listMeta }, TABLE_TYPE);
           const apiVersion = target.type.group ? `${target.type.group}/${target.version}` : target.version;
-          return sendJson(res, 200, { kind: target.type.listKind, apiVersion, metadata: { resourceVersion }, items });
+          return sendJson(res, 200, { kind: target.type.listKind, apiVersion, metadata: listMeta, items: page.items });
         }
         case 'POST':
           if (target.namespace === undefined && target.type.namespaced) throw methodNotAllowed('POST on a cluster-wide list of a namespaced resource');

@@ -28,6 +28,13 @@ export interface DeleteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
 }
 
+export interface ListPage {
+  items: JsonObject[];
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
 export const INITIAL_NAMESPACES = ['default', 'kube-system', 'kube-public'];
 
 const builtin = (plural: string, group = ''): ResourceType => BUILTIN_TYPES.find((t) => t.plural === plural && t.group === group)!;
@@ -102,11 +109,31 @@ export class ObjectApi {
     return this.present(target.type, target.version, this.mustGet(target.type, target.namespace, target.name!));
   }
 
-  list(target: Target, select: Selector): { items: JsonObject[]; resourceVersion: string } {
+  /**
+   * Objects in namespace/name order. With a limit, a page and a continue token naming where the
+   * next page starts (pages are read from the current state, not from a snapshot).
+   */
+  list(target: Target, select: Selector, page: { limit?: number; continue?: string } = {}): ListPage {
     const rv = String(this.store.currentRv());
-    const items = this.store.list(resourceKey(target.type), target.type.namespaced ? target.namespace : undefined)
+    let items = this.store.list(resourceKey(target.type), target.type.namespaced ? target.namespace : undefined)
       .map((o) => this.present(target.type, target.version, o))
       .filter(select);
+    const keyOf = (o: JsonObject): string => `${String(meta(o).namespace ?? '')}/${String(meta(o).name)}`;
+    if (page.continue) {
+      let after: unknown;
+      try {
+        after = (JSON.parse(Buffer.from(page.continue, 'base64url').toString('utf8')) as JsonObject).after;
+      } catch {
+        after = undefined;
+      }
+      if (typeof after !== 'string') throw badRequest(`invalid continue token ${JSON.stringify(page.continue)}`);
+      items = items.filter((o) => keyOf(o) > after);
+    }
+    if (page.limit && page.limit > 0 && items.length > page.limit) {
+      const shown = items.slice(0, page.limit);
+      const token = Buffer.from(JSON.stringify({ after: keyOf(shown[shown.length - 1]!) })).toString('base64url');
+      return { items: shown, resourceVersion: rv, continue: token, remainingItemCount: items.length - shown.length };
+    }
     return { items, resourceVersion: rv };
   }
 

@@ -174,7 +174,7 @@ function customPrinter(columns: PrinterColumn[]): Printer {
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
-export function toTable(t: ResourceType, objects: JsonObject[], include: IncludeObject, resourceVersion?: string): JsonObject {
+export function toTable(t: ResourceType, objects: JsonObject[], include: IncludeObject): JsonObject {
   const printer = t.custom ? customPrinter(t.printerColumns) : PRINTERS[`${t.group}/${t.plural}`] ?? customPrinter([]);
   const rows = objects.map((o) => {
     const row: JsonObject = { cells: printer.row(o) };
@@ -184,7 +184,7 @@ export function toTable(t: ResourceType, objects: JsonObject[], include: Include
   });
   return {
     kind: 'Table', apiVersion: 'meta.k8s.io/v1',
-    metadata: resourceVersion ? { resourceVersion } : {},
+    metadata: {},
     columnDefinitions: printer.columns, rows,
   };
 }

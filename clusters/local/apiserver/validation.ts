@@ -33,6 +33,22 @@ function obj(v: unknown): JsonObject | undefined {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject) : undefined;
 }
 
+const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const NAME_PART_MSG = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+const LABEL_VALUE_MSG = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+
+/** Label and annotation keys: `[prefix/]name`, prefix a DNS subdomain, name at most 63 characters. */
+function keyCauses(field: string, key: string): StatusCause[] {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  const causes: StatusCause[] = [];
+  if (prefix !== undefined && nameCauses(prefix, 'subdomain').length > 0) causes.push(invalidValue(field, key, `prefix part ${SUBDOMAIN_MSG}`));
+  if (name.length === 0 || name.length > 63) causes.push(invalidValue(field, key, 'name part must be non-empty and no more than 63 characters'));
+  else if (!QUALIFIED_NAME_PART.test(name)) causes.push(invalidValue(field, key, NAME_PART_MSG));
+  return causes;
+}
+
 export function metadataCauses(o: JsonObject): StatusCause[] {
   const meta = obj(o.metadata) ?? {};
   const causes: StatusCause[] = [];
@@ -42,7 +58,9 @@ export function metadataCauses(o: JsonObject): StatusCause[] {
     const map = obj(m);
     if (!map) { causes.push(invalidValue(`metadata.${field}`, m, 'must be a map of string keys to string values')); continue; }
     for (const [k, v] of Object.entries(map)) {
+      causes.push(...keyCauses(`metadata.${field}`, k));
       if (typeof v !== 'string') causes.push(invalidValue(`metadata.${field}`, v, `value of "${k}" must be a string`));
+      else if (field === 'labels' && v !== '' && (v.length > 63 || !QUALIFIED_NAME_PART.test(v))) causes.push(invalidValue('metadata.labels', v, LABEL_VALUE_MSG));
     }
   }
   return causes;
