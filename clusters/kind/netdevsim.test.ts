@@ -18,12 +18,15 @@ beforeEach(() => {
 afterEach(() => s.cleanup());
 
 describe('netdevsim on kind', () => {
-  it('is unavailable with the reason when the host kernel has no netdevsim', () => {
+  it('is unavailable with the reason: no netdevsim in the kernel, or no device plugin for the kubelet', () => {
     expect(kindNetdevsimAvailability(join(s.dir, 'no-sys'))).toEqual({
       ok: false,
-      reason: expect.stringContaining('the host kernel has no netdevsim') as unknown as string,
+      reason: `the host kernel has no netdevsim (${join(s.dir, 'no-sys/bus/netdevsim')} is missing); kind nodes share the host kernel`,
     });
-    expect(kindNetdevsimAvailability(sysfs)).toEqual({ ok: true });
+    expect(kindNetdevsimAvailability(sysfs)).toEqual({
+      ok: false,
+      reason: 'the kind provider has no device plugin to offer netdevsim VFs to the kubelet as netdevsim.io/vf (use the local or vm provider)',
+    });
   });
 
   it('picks an unused device id', () => {
