@@ -1,5 +1,5 @@
 // ADD → network-status → CHECK → DEL → DEL on real namespaces with Debian's reference plugins.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -229,5 +229,22 @@ describe.skipIf(reason !== undefined)('plugin lifecycle (built plugin, real netn
     expect(check.json).toMatchObject({ code: 111, msg: expect.stringContaining('network default/rec (interface eth1): CHECK of network "rec" failed in delegate "fail": injected CHECK failure') });
     expect(bed.recordedConf('CHECK', 'eth1')['prevResult']).toEqual({ cniVersion: '1.0.0', interfaces: [{ name: 'eth1', sandbox: bed.pod.path }], dns: {} });
     expect((await bed.call('DEL', conf, args)).code).toBe(0);
+  });
+
+  it.each([false, true])('DEL continues past a failing delegate and reports it (retryDeleteOnError=%s)', async (retry) => {
+    await bed.nad('default', 'mv', bed.macvlan());
+    await bed.nad('default', 'stuck', bed.recorder({ failOn: 'DEL' }));
+    const args = await bed.createPod('default', 'stuck', { 'k8s.v1.cni.cncf.io/networks': 'mv,stuck' });
+    const conf = bed.multusConf({ retryDeleteOnError: retry });
+    expect((await bed.call('ADD', conf, args)).code).toBe(0);
+    const del = await bed.call('DEL', conf, args);
+    expect(del.json).toMatchObject({ code: 111, msg: expect.stringContaining('DEL failed for 1 attachment(s): default/stuck (net2)') });
+    // the others were still deleted
+    expect(podInterfaces(bed)).toEqual([]);
+    expect(bed.ipamAllocations()).toEqual([]);
+    if (retry) {
+      const cache = JSON.parse(readFileSync(join(bed.cniDir, bed.containerId), 'utf8')) as { attachments: { network: string }[] };
+      expect(cache.attachments.map((a) => a.network)).toEqual(['default/stuck']);
+    } else expect(bed.cacheFiles()).toEqual([]);
   });
 });

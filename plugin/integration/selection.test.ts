@@ -52,6 +52,9 @@ describe.skipIf(reason !== undefined)('pod network selection (built plugin, real
     expect(r.code).toBe(1);
     expect(r.json).toMatchObject({ cniVersion: '1.0.0', code: 7, msg: expect.stringMatching(pattern) });
     await expectNothingLeft();
+    // the runtime's DEL after a failed ADD succeeds
+    expect(await bed.call('DEL', bed.multusConf(), args)).toMatchObject({ code: 0, stdout: '' });
+    await expectNothingLeft();
   });
 
   it('passes selection fields to declared capabilities, CNI_ARGS and args.cni', async () => {

@@ -26,6 +26,7 @@ export async function cmdAdd(ctx: CallContext): Promise<JsonObject> {
       }
     }
     const attachments = await planAttachments({ conf, client, pod, podRef, ifname: env.ifname, cniArgs: env.args, strictDevices: true });
+    log.verbose('attachments planned', { attachments: attachments.map((a) => `${a.network}@${a.ifname}`) });
     const entry: CacheEntry = {
       version: 1,
       containerId: env.containerId,
