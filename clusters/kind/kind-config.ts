@@ -37,11 +37,7 @@ export function kindConfigYaml(opts: KindConfigOptions): string {
   return stringify(kindClusterConfig(opts));
 }
 
-/** Container (= Kubernetes node) names kind gives a cluster's workers: NAME-worker, NAME-worker2, … */
-export function workerNodeNames(cluster: string, workers: number): string[] {
-  return Array.from({ length: workers }, (_, i) => `${cluster}-worker${i === 0 ? '' : i + 1}`);
-}
-
+/** kind's control-plane container (= Kubernetes node) name; workers are NAME-worker, NAME-worker2, … */
 export function controlPlaneNodeName(cluster: string): string {
   return `${cluster}-control-plane`;
 }
