@@ -164,10 +164,14 @@ describe.skipIf(reason !== undefined)('CNI protocol of the built plugin', () => 
     const conf = { ...list.plugins[0], cniVersion: list.cniVersion, name: list.name, cniDir: bed.cniDir, binDir: '/usr/lib/cni' };
     await bed.nad('default', 'mv', bed.macvlan());
     const args = await bed.createPod('default', 'installed', { 'k8s.v1.cni.cncf.io/networks': 'mv' });
-    const r = await bed.call('ADD', conf, args);
+    // run the copy the installer put into the bin dir: a lone file, no package.json, no node_modules
+    const installed = join(bin, 'multus');
+    const call = { containerId: bed.containerId, netns: bed.pod.path, ifname: 'eth0', args };
+    const r = await node.run('ADD', conf, call, installed);
     expect(r.code, r.stdout).toBe(0);
     expect(podInterfaces(bed)).toEqual(['eth0', 'net1']);
-    expect((await bed.call('DEL', conf, args)).code).toBe(0);
+    expect((await node.run('DEL', conf, call, installed)).code).toBe(0);
+    expect(podInterfaces(bed)).toEqual([]);
     const exited = new Promise<number | null>((res) => child.on('exit', res));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
