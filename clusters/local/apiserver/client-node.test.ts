@@ -137,6 +137,14 @@ describe('embedded API server via @kubernetes/client-node', () => {
     expect(badKey.code).toBe(422);
   });
 
+  it('lets pod updates change only images, deadline and tolerations of the spec', async () => {
+    const image = await core.patchNamespacedPod({ name: 'p1', namespace: 'me2e-t1', body: { spec: { containers: [{ name: 'c', image: 'pause:3.10' }] } } }, strategic);
+    expect(image.spec?.containers[0]?.image).toBe('pause:3.10');
+    const moved = await failure(core.patchNamespacedPod({ name: 'p1', namespace: 'me2e-t1', body: { spec: { nodeName: 'node-9' } } }, merge));
+    expect(moved.code).toBe(422);
+    expect(moved.body.message).toContain('spec: Forbidden: pod updates may not change fields other than');
+  });
+
   it('keeps status on main-resource writes and changes only status and annotations through pods/status', async () => {
     const viaMain = await core.patchNamespacedPod({ name: 'p1', namespace: 'me2e-t1', body: { status: { phase: 'Running' }, metadata: { labels: { extra: 'yes' } } } }, merge);
     expect(viaMain.status?.phase).toBe('Pending');

@@ -9,6 +9,7 @@ import {
   type JsonObject, type StatusCause,
 } from './errors.ts';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.ts';
+import { defaultPodSpec, podSpecUpdateCauses } from './pod-rules.ts';
 import { ResourceRegistry, resourceKey } from './registry.ts';
 import { apiVersionOf, BUILTIN_TYPES, typeFromCrd, type ResourceType } from './resource-types.ts';
 import type { Selector } from './selectors.ts';
@@ -208,23 +209,7 @@ export class ObjectApi {
       o.spec = { finalizers: ['kubernetes'] };
       o.status = { phase: 'Active' };
     } else if (t === PODS) {
-      const spec = o.spec as JsonObject;
-      spec.restartPolicy ??= 'Always';
-      spec.terminationGracePeriodSeconds ??= 30;
-      spec.dnsPolicy ??= 'ClusterFirst';
-      spec.schedulerName ??= 'default-scheduler';
-      spec.serviceAccountName ??= 'default';
-      spec.serviceAccount ??= spec.serviceAccountName;
-      spec.securityContext ??= {};
-      spec.enableServiceLinks ??= true;
-      spec.priority ??= 0;
-      for (const c of spec.containers as JsonObject[]) {
-        const image = String(c.image);
-        c.imagePullPolicy ??= /:[^/]+$/.test(image) && !image.endsWith(':latest') ? 'IfNotPresent' : 'Always';
-        c.terminationMessagePath ??= '/dev/termination-log';
-        c.terminationMessagePolicy ??= 'File';
-        c.resources ??= {};
-      }
+      defaultPodSpec(o.spec as JsonObject);
       o.status = { phase: 'Pending', qosClass: 'BestEffort' };
     }
   }
@@ -344,6 +329,11 @@ export class ObjectApi {
     next.apiVersion = apiVersionOf(t, target.version);
     next.kind = t.kind;
     this.validate(t, next, name, target.subresource !== 'status');
+    if (t === PODS && target.subresource !== 'status') {
+      defaultPodSpec(next.spec as JsonObject);
+      const causes = podSpecUpdateCauses(old.spec as JsonObject, next.spec as JsonObject);
+      if (causes.length) throw invalid(t.kind, t.group, name, causes);
+    }
     if ((t.custom || t.group) && !isDeepStrictEqual(specOf(next), specOf(old))) m.generation = Number(oldMeta.generation ?? 1) + 1;
     if (t === CRDS) this.registerCrd(next);
     if (t === NAMESPACES && target.subresource !== 'status') next.spec = old.spec;
