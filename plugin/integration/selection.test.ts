@@ -138,7 +138,7 @@ describe.skipIf(reason !== undefined)('pod network selection (built plugin, real
     expect(bed.recordedConf('ADD', 'net1')['name']).toBe('ondisk');
     const status = JSON.parse((await bed.podAnnotations('default', 'alt'))['k8s.v1.cni.cncf.io/network-status'] ?? '[]') as Record<string, unknown>[];
     expect(status.map((s) => [s['name'], s['default']])).toEqual([
-      ['kube-system/alt', true],
+      ['alt', true],
       ['default/ondisk', false],
     ]);
     expect((await bed.call('DEL', bed.multusConf(), args)).code).toBe(0);
@@ -176,6 +176,31 @@ describe.skipIf(reason !== undefined)('pod network selection (built plugin, real
     const three = await bed.createPod('default', 'sriov3', { 'k8s.v1.cni.cncf.io/networks': 'vf,vf,vf' });
     const r3 = await bed.call('ADD', conf, three);
     expect(r3.json).toMatchObject({ code: 7, msg: expect.stringContaining('no unused example.com/vf device allocated to pod') });
+    await expectNothingLeft();
+  });
+
+  it('resolves clusterNetwork and defaultNetworks as NADs in multusNamespace, skipping systemNamespaces', async () => {
+    await bed.nad('kube-system', 'cluster-nad', { ...bed.clusterNetwork(), name: 'pods-net' });
+    await bed.nad('kube-system', 'always', bed.recorder());
+    const conf = bed.multusConf({ clusterNetwork: 'cluster-nad', defaultNetworks: ['always'] });
+    const args = await bed.createPod('default', 'dn', { 'k8s.v1.cni.cncf.io/networks': 'mv' });
+    const r = await bed.call('ADD', conf, args);
+    expect(r.code, r.stdout).toBe(0);
+    expect(podInterfaces(bed)).toEqual(['eth0', 'net2']);
+    expect(bed.recorded()).toEqual([`ADD net1 ${bed.containerId}`]);
+    const status = JSON.parse((await bed.podAnnotations('default', 'dn'))['k8s.v1.cni.cncf.io/network-status'] ?? '[]') as Record<string, unknown>[];
+    expect(status.map((s) => [s['name'], s['interface'], s['default']])).toEqual([
+      ['pods-net', 'eth0', true],
+      ['kube-system/always', 'net1', false],
+      ['default/mv', 'net2', false],
+    ]);
+    expect((await bed.call('DEL', conf, args)).code).toBe(0);
+    await expectNothingLeft();
+    // a pod in a system namespace gets the cluster network only
+    const sys = await bed.createPod('kube-system', 'sys');
+    expect((await bed.call('ADD', conf, sys)).code).toBe(0);
+    expect(podInterfaces(bed)).toEqual(['eth0']);
+    expect((await bed.call('DEL', conf, sys)).code).toBe(0);
     await expectNothingLeft();
   });
 });

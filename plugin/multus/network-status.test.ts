@@ -12,9 +12,10 @@ describe('network-status entries', () => {
     const entries = buildNetworkStatus(
       [
         attachment({
-          network: 'pods',
+          network: 'kube-system/pods-nad',
           isDefault: true,
           ifname: 'eth0',
+          netConf: { cniVersion: '1.0.0', name: 'pods', type: 'bridge' },
           result: {
             cniVersion: '1.0.0',
             interfaces: [{ name: 'cni0', mac: '0a:00:00:00:00:01' }, { name: 'veth1' }, { name: 'eth0', mac: '0a:00:00:00:00:02', mtu: 1450, sandbox: '/run/netns/p' }],
