@@ -84,6 +84,22 @@ describe('main.ts process', () => {
     expect(text).toContain('IP Address:198.18.0.1');
   });
 
+  it('listens on every --host with one port', async () => {
+    const { child, ready } = await start(['--cert-dir', join(dir, 'pki2'), '--host', '127.0.0.1', '--host', '127.0.0.2', '--port', '0', '--token-file', join(dir, 'token2'), '--san', '127.0.0.2']);
+    const token = (await readFile(join(dir, 'token2'), 'utf8')).trim();
+    const ca = await readFile(ready.caFile, 'utf8');
+    for (const host of ['127.0.0.1', '127.0.0.2']) {
+      expect((await request(`https://${host}:${ready.port}/api/v1/namespaces/kube-system`, ca, token)).code, host).toBe(200);
+    }
+    // An open watch must not keep the process from exiting on SIGTERM; the stream ends cleanly.
+    const watchEnded = request(`${ready.url}/api/v1/pods?watch=1`, ca, token);
+    await new Promise((r) => setTimeout(r, 200));
+    const exited = exitOf(child);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect((await watchEnded).code).toBe(200);
+  });
+
   it('exits 2 with usage on bad flags', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--port', 'x'], { stdio: ['ignore', 'ignore', 'pipe'] });
     children.push(child);
