@@ -17,6 +17,8 @@ import type { DaemonOptions } from './options.ts';
 import { installPlugin } from './plugin-install.ts';
 import { PodScheduler } from './pod-scheduler.ts';
 import { processRef } from './process-identity.ts';
+import { startRealControlPlane } from './real-control-plane.ts';
+import { controlPlaneDir } from './teardown.ts';
 import { readState, writeState, type LocalClusterState } from './state.ts';
 
 export type DaemonMessage = { type: 'progress'; line: string } | { type: 'ready' } | { type: 'error'; message: string };
@@ -69,8 +71,23 @@ async function bringUp(): Promise<void> {
   progress(`creating fabric ${state.fabricNetns}`);
   await createFabric(state.fabricNetns);
 
-  progress('starting the API server');
-  server = await startApiServer({ hosts: ['127.0.0.1'], port: 0, certDir: join(workDir!, 'pki'), sans: [FABRIC_HOST_IP] });
+  if (opts.controlPlane) {
+    progress(`starting etcd and kube-apiserver (${opts.controlPlane.kubeApiserver})`);
+    state.controlPlane = [];
+    server = await startRealControlPlane({
+      binaries: opts.controlPlane,
+      dir: controlPlaneDir(workDir!, names.prefix),
+      logDir: workDir!,
+      sans: [FABRIC_HOST_IP],
+      onProcess: (ref) => {
+        state.controlPlane!.push(ref);
+        writeState(state);
+      },
+    });
+  } else {
+    progress('starting the API server');
+    server = await startApiServer({ hosts: ['127.0.0.1'], port: 0, certDir: join(workDir!, 'pki'), sans: [FABRIC_HOST_IP] });
+  }
   await listenInFabric(state.fabricNetns, FABRIC_HOST_IP, server.port, { host: '127.0.0.1', port: server.port });
   state.api = { url: server.url, port: server.port, caFile: server.caFile, token: server.token, fabricHost: FABRIC_HOST_IP };
   writeFileSync(state.kubeconfigPath, kubeconfigYaml(server.url, server.caPem, server.token, opts.name), { mode: 0o600 });

@@ -1,6 +1,7 @@
 // What create() hands the cluster daemon (workDir/options.json), and the ClusterOptions extension
 // the local provider accepts.
 import type { ClusterOptions, PluginUnderTest } from '../provider.ts';
+import { resolveControlPlane, type ControlPlaneBinaries } from './real-control-plane.ts';
 
 export interface LocalClusterOptions extends ClusterOptions {
   /**
@@ -13,6 +14,12 @@ export interface LocalClusterOptions extends ClusterOptions {
    * provider itself while no plugin build is at hand.
    */
   withoutPlugin?: boolean;
+  /**
+   * Real control plane instead of the embedded API server: both paths, or neither and a
+   * KUBEBUILDER_ASSETS directory (in the environment) holding `kube-apiserver` and `etcd`.
+   */
+  kubeApiserver?: string;
+  etcd?: string;
 }
 
 export interface DaemonOptions {
@@ -20,6 +27,7 @@ export interface DaemonOptions {
   nodes: number;
   plugin: PluginUnderTest | null;
   extendedResources: Record<string, Record<string, string[]>>;
+  controlPlane?: ControlPlaneBinaries;
 }
 
 export function daemonOptions(o: LocalClusterOptions): DaemonOptions {
@@ -29,5 +37,6 @@ export function daemonOptions(o: LocalClusterOptions): DaemonOptions {
     const m = /^node-(\d+)$/.exec(node);
     if (!m || Number(m[1]) < 1 || Number(m[1]) > o.nodes) throw new Error(`extendedResources names node "${node}", which the cluster does not have (node-1 … node-${o.nodes})`);
   }
-  return { name: o.name, nodes: o.nodes, plugin: o.withoutPlugin ? null : o.plugin, extendedResources };
+  const controlPlane = resolveControlPlane(o, process.env);
+  return { name: o.name, nodes: o.nodes, plugin: o.withoutPlugin ? null : o.plugin, extendedResources, ...(controlPlane ? { controlPlane } : {}) };
 }

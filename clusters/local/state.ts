@@ -38,6 +38,8 @@ export interface LocalClusterState {
   createdAt: string;
   plugin: PluginUnderTest | null;
   daemon?: ProcessRef;
+  /** etcd and kube-apiserver when a real control plane runs instead of the embedded API server. */
+  controlPlane?: ProcessRef[];
   fabricNetns: string;
   nodes: NodeState[];
   api?: ApiState;

@@ -16,6 +16,7 @@ export async function destroyCluster(name: string, workDir: string): Promise<voi
   const { prefix } = clusterNames(name);
   if (state?.daemon) await stopProcess(state.daemon);
   for (const node of state?.nodes ?? []) if (node.holder) await stopProcess(node.holder, 1000);
+  for (const ref of [...(state?.controlPlane ?? [])].reverse()) await stopProcess(ref);
   // Processes started before their pid reached state.json still carry the cluster's marker.
   for (const ref of markedProcesses(prefix)) await stopProcess(ref, 1000);
   const netns = clusterNetns(prefix);
@@ -23,6 +24,12 @@ export async function destroyCluster(name: string, workDir: string): Promise<voi
   const order = (n: string) => (n.includes('-pod-') ? 0 : n.endsWith('-fabric') ? 2 : 1);
   for (const n of netns.sort((a, b) => order(a) - order(b))) await deleteNetns(n);
   for (const f of CLUSTER_FILES) rmSync(join(workDir, f), { recursive: true, force: true });
+  rmSync(controlPlaneDir(workDir, prefix), { recursive: true, force: true });
+}
+
+/** Certs, keys, etcd data and logs of a real control plane; the prefix in its name marks its processes. */
+export function controlPlaneDir(workDir: string, prefix: string): string {
+  return join(workDir, `${prefix}-control-plane`);
 }
 
 /** Anything of the cluster still on the host: netns, host links, mounts, processes. Empty after destroy(). */
