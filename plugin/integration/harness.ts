@@ -81,9 +81,22 @@ export class TestNode {
     }
   }
 
-  /** Run the plugin (or another binary) inside the node namespace as a runtime would. */
-  run(verb: string, conf: unknown, call: CallEnv, binary = PLUGIN, extraEnv: Record<string, string> = {}): Promise<RunResult> {
-    const env: Record<string, string> = {
+  /** Start the plugin in its own process group and SIGKILL the whole group once `until` holds. */
+  async runAndKill(verb: string, conf: unknown, call: CallEnv, until: () => boolean): Promise<void> {
+    const child = spawn('ip', ['netns', 'exec', this.ns, PLUGIN], { env: this.cniEnv(verb, call, {}), stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    child.stdin.end(JSON.stringify(conf));
+    const exited = new Promise((r) => child.on('exit', r));
+    try {
+      for (let i = 0; i < 200 && !until(); i++) await new Promise((r) => setTimeout(r, 50));
+      if (!until()) throw new Error('the plugin never reached the point to be killed at');
+    } finally {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      await exited;
+    }
+  }
+
+  private cniEnv(verb: string, call: CallEnv, extraEnv: Record<string, string>): Record<string, string> {
+    return {
       PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
       CNI_COMMAND: verb,
       CNI_CONTAINERID: call.containerId,
@@ -93,6 +106,11 @@ export class TestNode {
       CNI_PATH: `${TEST_DELEGATES}:${REFERENCE_PLUGINS}`,
       ...extraEnv,
     };
+  }
+
+  /** Run the plugin (or another binary) inside the node namespace as a runtime would. */
+  run(verb: string, conf: unknown, call: CallEnv, binary = PLUGIN, extraEnv: Record<string, string> = {}): Promise<RunResult> {
+    const env = this.cniEnv(verb, call, extraEnv);
     return new Promise((res, rej) => {
       const child = spawn('ip', ['netns', 'exec', this.ns, binary], { env, stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';

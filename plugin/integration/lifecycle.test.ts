@@ -247,4 +247,28 @@ describe.skipIf(reason !== undefined)('plugin lifecycle (built plugin, real netn
       expect(cache.attachments.map((a) => a.network)).toEqual(['default/stuck']);
     } else expect(bed.cacheFiles()).toEqual([]);
   });
+
+  it('DEL cleans up after the plugin was SIGKILLed in the middle of ADD', async () => {
+    await bed.nad('default', 'mv', bed.macvlan());
+    await bed.nad('default', 'hang', bed.recorder({ hangOn: 'ADD' }));
+    const args = await bed.createPod('default', 'killed', { 'k8s.v1.cni.cncf.io/networks': 'mv,hang' });
+    const conf = bed.multusConf();
+    // killed while the third delegate hangs: eth0 and net1 exist, the cache says ADD did not finish
+    await node.runAndKill('ADD', conf, { containerId: bed.containerId, netns: bed.pod.path, ifname: 'eth0', args }, () => bed.recorded().length > 0);
+    expect(podInterfaces(bed)).toEqual(['eth0', 'net1']);
+    const cache = JSON.parse(readFileSync(join(bed.cniDir, bed.containerId), 'utf8')) as { complete: boolean; attachments: { ifname: string; result?: unknown }[] };
+    expect(cache.complete).toBe(false);
+    expect(cache.attachments.map((a) => [a.ifname, a.result !== undefined])).toEqual([
+      ['eth0', true],
+      ['net1', true],
+      ['net2', false],
+    ]);
+    expect((await bed.call('CHECK', conf, args)).json).toMatchObject({ code: 103, msg: expect.stringContaining('did not complete') });
+    const del = await bed.call('DEL', conf, args);
+    expect(del).toMatchObject({ code: 0, stdout: '' });
+    expect(podInterfaces(bed)).toEqual([]);
+    expect(bed.ipamAllocations()).toEqual([]);
+    expect(bed.cacheFiles()).toEqual([]);
+    expect(bed.recorded()).toEqual([`ADD net2 ${bed.containerId}`, `DEL net2 ${bed.containerId}`]);
+  });
 });
