@@ -3,7 +3,7 @@
 import { mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cluster, CniCallRecord, ExecResult } from '../provider.ts';
-import { Kubectl } from './kubectl.ts';
+import { Kubectl, compareNodeNames } from './kubectl.ts';
 import { netnsFromInspectP } from './pod-sandbox.ts';
 import { callsFromPluginLog, pluginLogLines } from './plugin-log.ts';
 import { removeEth1Network } from './second-nic.ts';
@@ -27,6 +27,17 @@ export interface KindClusterState {
 }
 
 export const STATE_FILE = 'kind-state.json';
+
+/** Every node container of the cluster (control plane included), in kind's order. */
+export async function kindNodes(runner: ToolRunner, name: string): Promise<string[]> {
+  const out = await runner.run('kind', ['get', 'nodes', '--name', name]);
+  return out.stdout.split('\n').map((s) => s.trim()).filter(Boolean).sort(compareNodeNames);
+}
+
+export async function kindClusterExists(runner: ToolRunner, name: string): Promise<boolean> {
+  const out = await runner.run('kind', ['get', 'clusters']);
+  return out.stdout.split('\n').map((s) => s.trim()).includes(name);
+}
 
 export function readState(workDir: string): KindClusterState | undefined {
   const file = join(workDir, STATE_FILE);
@@ -61,9 +72,8 @@ export class KindCluster implements Cluster {
   }
 
   /** Every node container, control plane included (the plugin runs on all of them). */
-  private async allNodes(): Promise<string[]> {
-    const out = await this.runner.run('kind', ['get', 'nodes', '--name', this.name]);
-    return out.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+  private allNodes(): Promise<string[]> {
+    return kindNodes(this.runner, this.name);
   }
 
   nodeExec(node: string, argv: string[]): Promise<ExecResult> {
@@ -119,8 +129,7 @@ export class KindCluster implements Cluster {
 
   async destroy(): Promise<void> {
     for (const id of this.state.netdevsimIds) removeNetdevsim(id, this.sysfs);
-    const clusters = await this.runner.run('kind', ['get', 'clusters']);
-    const exists = clusters.stdout.split('\n').map((s) => s.trim()).includes(this.name);
+    const exists = await kindClusterExists(this.runner, this.name);
     let workers: string[] = [];
     if (exists && this.state.createdCluster) {
       await this.runner.run('kind', ['delete', 'cluster', '--name', this.name, '--kubeconfig', this.kubeconfigPath]);

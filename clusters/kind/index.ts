@@ -4,9 +4,9 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ClusterOptions, ClusterProvider, PluginUnderTest } from '../provider.ts';
-import { KindCluster, readState, writeState, type KindClusterState } from './cluster.ts';
+import { KindCluster, kindClusterExists, kindNodes, readState, writeState, type KindClusterState } from './cluster.ts';
 import { kindConfigYaml, controlPlaneNodeName } from './kind-config.ts';
-import { Kubectl, compareNodeNames } from './kubectl.ts';
+import { Kubectl } from './kubectl.ts';
 import { bundledPluginManifests, manifestsYaml, upstreamPluginManifests, INSTALL_NAME, INSTALL_NAMESPACE } from './manifests.ts';
 import { installBundledPayload, installPodTools, installReferencePlugins, payloadDigest, type BundledPayload } from './node-payload.ts';
 import { installPrimaryNetwork } from './primary-network.ts';
@@ -37,11 +37,6 @@ function crdPath(settings: KindSettings): string {
   const file = join(settings.repoRoot, 'fixtures/crds/network-attachment-definition.yaml');
   if (!existsSync(file)) throw new Error(`NAD CRD manifest not found at ${file}`);
   return file;
-}
-
-async function clusterExists(runner: ToolRunner, name: string): Promise<boolean> {
-  const out = await runner.run('kind', ['get', 'clusters']);
-  return out.stdout.split('\n').map((s) => s.trim()).includes(name);
 }
 
 /** Makes an image present in the local Docker (pulling it if needed) and side-loads it into the nodes. */
@@ -84,7 +79,7 @@ export function createKindProvider(settings: KindSettings, runner: ToolRunner = 
       }
       const cluster = new KindCluster(runner, workDir, state);
       try {
-        if (await clusterExists(runner, opts.name)) {
+        if (await kindClusterExists(runner, opts.name)) {
           progress(`reusing existing kind cluster ${opts.name}`);
         } else {
           const configPath = join(workDir, 'kind-config.yaml');
@@ -101,8 +96,7 @@ export function createKindProvider(settings: KindSettings, runner: ToolRunner = 
         writeFileSync(state.kubeconfigPath, kubeconfig.stdout, { mode: 0o600 });
         const kubectl = new Kubectl(runner, state.kubeconfigPath);
 
-        const nodes = (await runner.run('kind', ['get', 'nodes', '--name', opts.name])).stdout
-          .split('\n').map((s) => s.trim()).filter(Boolean).sort(compareNodeNames);
+        const nodes = await kindNodes(runner, opts.name);
         const workers = nodes.filter((n) => n !== controlPlaneNodeName(opts.name));
 
         progress(`attaching eth1 (${settings.eth1Subnet}) to ${workers.join(', ')}`);
@@ -156,7 +150,7 @@ export function createKindProvider(settings: KindSettings, runner: ToolRunner = 
       if (!state || state.name !== name) {
         throw new Error(`no kind cluster state for "${name}" in ${dir} (create it with \`multus-e2e cluster up --provider kind\`)`);
       }
-      if (!(await clusterExists(runner, name))) {
+      if (!(await kindClusterExists(runner, name))) {
         throw new Error(`kind cluster "${name}" recorded in ${dir} no longer exists (\`kind get clusters\` does not list it)`);
       }
       const kubeconfig = await runner.run('kind', ['get', 'kubeconfig', '--name', name]);
