@@ -76,7 +76,8 @@ export class LocalCluster implements Cluster {
 
   async exportLogs(dir: string): Promise<void> {
     mkdirSync(dir, { recursive: true });
-    for (const f of [this.state.daemonLog, this.state.cniCallsPath, join(this.state.workDir, 'state.json')]) {
+    const workFiles = ['state.json', 'etcd.log', 'kube-apiserver.log'].map((f) => join(this.state.workDir, f));
+    for (const f of [this.state.daemonLog, this.state.cniCallsPath, ...workFiles]) {
       if (existsSync(f)) cpSync(f, join(dir, f.split('/').pop()!));
     }
     for (const node of this.state.nodes) {

@@ -12,7 +12,7 @@ import { clusterNames, validateClusterName } from './names.ts';
 import { daemonOptions, type LocalClusterOptions } from './options.ts';
 import { isAlive } from './process-identity.ts';
 import { readState, type LocalClusterState } from './state.ts';
-import { destroyCluster, leftovers } from './teardown.ts';
+import { destroyCluster, leftovers, runningDaemonWorkDir } from './teardown.ts';
 
 export type { LocalClusterOptions } from './options.ts';
 export { LocalCluster } from './cluster.ts';
@@ -36,6 +36,8 @@ async function create(opts: LocalClusterOptions): Promise<LocalCluster> {
   if (previous?.daemon && isAlive(previous.daemon)) {
     throw new Error(`cluster ${previous.name} is already running from ${workDir}: attach to it or destroy it first`);
   }
+  const running = runningDaemonWorkDir(opts.name);
+  if (running) throw new Error(`a cluster named ${opts.name} is already running (work dir ${running}): destroy it first or choose another name`);
   // Whatever a crashed earlier cluster of this name left behind goes first.
   await destroyCluster(opts.name, workDir);
   if (previous && previous.name !== opts.name) await destroyCluster(previous.name, workDir);

@@ -74,6 +74,8 @@ describe.skipIf(skipReason !== undefined)('local provider (root, end to end)', (
     expect(n1.status?.capacity?.['example.com/dev']).toBe('1');
     const attached = await localProvider.attach(NAME, workDir);
     expect(attached.kubeconfigPath).toBe(cluster.kubeconfigPath);
+    await expect(localProvider.create({ name: NAME, nodes: 1, plugin: { kind: 'bundled' }, workDir: join(workDir, 'other') }))
+      .rejects.toThrow(`a cluster named ${NAME} is already running (work dir ${workDir})`);
     const st = await localProvider.status(NAME, workDir);
     expect(st.phase).toBe('ready');
     expect(st.nodes.map((n) => n.podCidr)).toEqual(['198.19.1.0/24', '198.19.2.0/24']);

@@ -48,6 +48,18 @@ export async function leftovers(name: string): Promise<string[]> {
   return found;
 }
 
+/** The work dir of a running daemon of this cluster name, wherever it was started from. */
+export function runningDaemonWorkDir(name: string): string | undefined {
+  const { prefix } = clusterNames(name);
+  for (const ref of markedProcesses(prefix)) {
+    const argv = cmdline(ref.pid).split(' ');
+    if (!argv.some((a) => a.endsWith('daemon.ts'))) continue;
+    const i = argv.indexOf('--work-dir');
+    return i >= 0 ? argv[i + 1] : '(unknown)';
+  }
+  return undefined;
+}
+
 function clusterNetns(prefix: string): string[] {
   if (!existsSync('/run/netns')) return [];
   return readdirSync('/run/netns').filter((n) => n.startsWith(`${prefix}-`));
