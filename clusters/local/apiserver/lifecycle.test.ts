@@ -143,6 +143,17 @@ describe('watch, informers and object lifecycle', () => {
     expect(((await custom.listNamespacedCustomObject(g)) as { items: unknown[] }).items).toEqual([]);
   });
 
+  it('does not serve a CRD created with dryRun, and does not bump an unchanged CRD', async () => {
+    const other = structuredClone(NAD_CRD);
+    other.spec.group = 'example.com';
+    other.metadata.name = 'network-attachment-definitions.example.com';
+    await ext.createCustomResourceDefinition({ body: other as k8s.V1CustomResourceDefinition, dryRun: 'All' });
+    expect((await kc.makeApiClient(k8s.ApisApi).getAPIVersions()).groups.map((x) => x.name)).not.toContain('example.com');
+    const crd = await ext.readCustomResourceDefinition({ name: NAD_CRD.metadata.name });
+    const same = await ext.replaceCustomResourceDefinition({ name: NAD_CRD.metadata.name, body: crd });
+    expect(same.metadata?.resourceVersion).toBe(crd.metadata?.resourceVersion);
+  });
+
   it('rejects CRDs whose name does not match plural.group with 422', async () => {
     const bad = structuredClone(NAD_CRD);
     bad.metadata.name = 'wrong.k8s.cni.cncf.io';

@@ -59,10 +59,6 @@ function now(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function qualifiedKind(t: ResourceType): string {
-  return t.kind;
-}
-
 function nameRule(t: ResourceType): NameRule {
   return t === NAMESPACES ? 'label' : 'subdomain';
 }
@@ -153,7 +149,7 @@ export class ObjectApi {
     const causes: StatusCause[] = [...nameCauses(name, nameRule(t)), ...metadataCauses(o)];
     if (main && t === PODS) causes.push(...podCauses(o));
     if (t === CRDS) causes.push(...crdCauses(o));
-    if (causes.length) throw invalid(qualifiedKind(t), t.group, name, causes);
+    if (causes.length) throw invalid(t.kind, t.group, name, causes);
   }
 
   create(target: Target, body: unknown, dryRun = false): JsonObject {
@@ -197,7 +193,7 @@ export class ObjectApi {
     o.kind = t.kind;
     if (t.statusSubresource && t.custom) delete o.status;
     this.defaultOnCreate(t, o);
-    if (t === CRDS) this.registerCrd(o);
+    if (t === CRDS) this.establishCrd(o, undefined, !dryRun);
     if (dryRun) return this.present(t, target.version, o);
     const stored = this.store.put(key, o);
     if (t === NAMESPACES) this.create({ type: SERVICE_ACCOUNTS, version: 'v1', namespace: name }, { metadata: { name: 'default' } });
@@ -216,31 +212,32 @@ export class ObjectApi {
 
   // ----- CRDs ---------------------------------------------------------------------------------
 
-  /** Validate a CRD against the served types, register its resource and fill in its status. */
-  private registerCrd(crd: JsonObject): void {
+  /** Check a CRD against the served types and fill in its status; with `serve`, route its resource. */
+  private establishCrd(crd: JsonObject, previousStatus: unknown, serve: boolean): void {
     const name = String(meta(crd).name);
     const t = typeFromCrd(crd);
     const taken = this.registry.owner(t.group, t.plural, name);
     if (taken) {
       throw invalid(CRDS.kind, CRDS.group, name, [{ reason: 'FieldValueInvalid', field: 'spec.names.plural', message: `Invalid value: "${t.plural}": already served by ${taken}` }]);
     }
-    const spec = crd.spec as JsonObject;
-    const previous = this.registry.removeCustom(name);
-    this.registry.setCustom(name, t);
-    if (previous && (previous.namespaced !== t.namespaced)) {
-      this.registry.setCustom(name, previous);
+    const previous = this.registry.custom(name);
+    if (previous && previous.namespaced !== t.namespaced) {
       throw invalid(CRDS.kind, CRDS.group, name, [{ reason: 'FieldValueInvalid', field: 'spec.scope', message: 'Invalid value: field is immutable' }]);
     }
+    const spec = crd.spec as JsonObject;
+    const before = isObject(previousStatus) ? previousStatus : {};
     const time = now();
-    const storage = (spec.versions as JsonObject[]).find((v) => v.storage === true);
+    const storage = String((spec.versions as JsonObject[]).find((v) => v.storage === true)?.name);
+    const stored = Array.isArray(before.storedVersions) ? before.storedVersions.map(String) : [];
     crd.status = {
       acceptedNames: { ...(spec.names as JsonObject), singular: t.singular, listKind: t.listKind },
-      conditions: [
+      conditions: Array.isArray(before.conditions) ? before.conditions : [
         { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', message: 'no conflicts found', lastTransitionTime: time },
         { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted', lastTransitionTime: time },
       ],
-      storedVersions: [String(storage?.name)],
+      storedVersions: stored.includes(storage) ? stored : [...stored, storage],
     };
+    if (serve) this.registry.setCustom(name, t);
   }
 
   // ----- update / patch -----------------------------------------------------------------------
@@ -335,7 +332,7 @@ export class ObjectApi {
       if (causes.length) throw invalid(t.kind, t.group, name, causes);
     }
     if ((t.custom || t.group) && !isDeepStrictEqual(specOf(next), specOf(old))) m.generation = Number(oldMeta.generation ?? 1) + 1;
-    if (t === CRDS) this.registerCrd(next);
+    if (t === CRDS) this.establishCrd(next, old.status, !dryRun);
     if (t === NAMESPACES && target.subresource !== 'status') next.spec = old.spec;
 
     if (isDeepStrictEqual(withoutVersion(next), withoutVersion(old))) return this.present(t, target.version, old);
@@ -365,7 +362,8 @@ export class ObjectApi {
     const removed = this.store.remove(resourceKey(t), ns, String(m.name)) ?? o;
     if (t === CRDS) {
       const custom = this.registry.removeCustom(String(m.name));
-      if (custom) this.store.dropResource(resourceKey(custom));
+      const dropped = custom ? this.store.dropResource(resourceKey(custom)) : [];
+      for (const n of new Set(dropped.map((o) => meta(o).namespace).filter((x): x is string => typeof x === 'string'))) this.finishNamespaceIfDone(n);
     }
     if (ns !== undefined) this.finishNamespaceIfDone(ns);
     return removed;

@@ -8,10 +8,10 @@ export function resourceKey(t: Pick<ResourceType, 'group' | 'plural'>): string {
 }
 
 export class ResourceRegistry {
-  private readonly custom = new Map<string, ResourceType>(); // by CRD name
+  private readonly customTypes = new Map<string, ResourceType>(); // by CRD name
 
   all(): ResourceType[] {
-    return [...BUILTIN_TYPES, ...this.custom.values()];
+    return [...BUILTIN_TYPES, ...this.customTypes.values()];
   }
 
   find(group: string, version: string, plural: string): ResourceType | undefined {
@@ -21,17 +21,21 @@ export class ResourceRegistry {
   /** The type registered for (group, plural) by anything other than the named CRD. */
   owner(group: string, plural: string, exceptCrd?: string): string | undefined {
     if (BUILTIN_TYPES.some((t) => t.group === group && t.plural === plural)) return 'a built-in resource';
-    for (const [crd, t] of this.custom) if (crd !== exceptCrd && t.group === group && t.plural === plural) return `CRD ${crd}`;
+    for (const [crd, t] of this.customTypes) if (crd !== exceptCrd && t.group === group && t.plural === plural) return `CRD ${crd}`;
     return undefined;
   }
 
+  custom(crdName: string): ResourceType | undefined {
+    return this.customTypes.get(crdName);
+  }
+
   setCustom(crdName: string, t: ResourceType): void {
-    this.custom.set(crdName, t);
+    this.customTypes.set(crdName, t);
   }
 
   removeCustom(crdName: string): ResourceType | undefined {
-    const t = this.custom.get(crdName);
-    this.custom.delete(crdName);
+    const t = this.customTypes.get(crdName);
+    this.customTypes.delete(crdName);
     return t;
   }
 

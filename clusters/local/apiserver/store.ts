@@ -103,13 +103,15 @@ export class ObjectStore {
     return structuredClone(gone);
   }
 
-  /** Drop a whole resource (its CRD went away). Watchers see DELETED for every object. */
-  dropResource(resource: string): void {
-    for (const o of this.list(resource)) {
+  /** Drop a whole resource (its CRD went away); returns what was removed. Watchers see DELETED for each. */
+  dropResource(resource: string): JsonObject[] {
+    const removed = this.list(resource);
+    for (const o of removed) {
       const meta = metaOf(o);
       this.remove(resource, meta.namespace as string | undefined, String(meta.name));
     }
     this.data.delete(resource);
+    return removed;
   }
 
   /**
