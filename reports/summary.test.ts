@@ -10,7 +10,7 @@ const stream = lines(
   { testCase: { id: 't1', pickleId: 'p1' } }, { testCase: { id: 't2', pickleId: 'p2' } }, { testCase: { id: 't3', pickleId: 'p3' } },
   { testCase: { id: 't4', pickleId: 'p4' } }, { testCase: { id: 't5', pickleId: 'p5' } },
   { testCaseStarted: { id: 's1', testCaseId: 't1' } }, step('s1', 'PASSED'), step('s1', 'PASSED'), { testCaseFinished: { testCaseStartedId: 's1' } },
-  { testCaseStarted: { id: 's2', testCaseId: 't2' } }, step('s2', 'PASSED'), step('s2', 'FAILED', 'pod "a" has no interface net1'), step('s2', 'SKIPPED'),
+  { testCaseStarted: { id: 's2', testCaseId: 't2' } }, step('s2', 'PASSED'), step('s2', 'FAILED', 'pod "a" has no interface net1\n    at E2EWorld.podLink (steps/world.ts:1:1)'), step('s2', 'SKIPPED'),
   { testCaseFinished: { testCaseStartedId: 's2' } },
   { testCaseStarted: { id: 's3', testCaseId: 't3' } },
   { attachment: { testCaseStartedId: 's3', body: 'skipped: needs ipvlan: no kernel support', mediaType: 'text/x.cucumber.log+plain' } },

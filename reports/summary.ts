@@ -53,7 +53,10 @@ export function scenarioResultsFromNdjson(text: string, where: Where): ScenarioR
       const result = byStarted.get(env.testStepFinished.testCaseStartedId);
       if (!result) continue;
       const { status, message } = env.testStepFinished.testStepResult;
-      if (status === 'FAILED' && result.status !== 'FAILED' && message) result.error = message.split('\n').slice(0, 6).join('\n');
+      if (status === 'FAILED' && result.status !== 'FAILED' && message) {
+        // The assertion text, without the stack trace under it.
+        result.error = message.split('\n').filter((l) => !/^\s+at /.test(l)).slice(0, 8).join('\n');
+      }
       result.status = worse(result.status, status);
     } else if (env.attachment?.testCaseStartedId) {
       const result = byStarted.get(env.attachment.testCaseStartedId);

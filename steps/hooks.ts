@@ -99,7 +99,6 @@ async function attachDiagnostics(world: E2EWorld): Promise<void> {
       await attachText(fileName, `could not collect: ${(err as Error).message}`);
     }
   };
-  const namespaces = [world.namespace, ...world.extraNamespaces.values()];
   for (const [name, record] of world.pods) {
     await tryAttach(`pod-${name}.yaml`, async () => toYaml(JSON.parse(JSON.stringify(await world.readPod(name)))), 'text/yaml');
     await tryAttach(`pod-${name}-events.txt`, async () => (await world.podEvents(name))
@@ -119,12 +118,15 @@ async function attachDiagnostics(world: E2EWorld): Promise<void> {
     await tryAttach(`${node}-ip-addr.json`, () => world.nodeExecOk(node, ['ip', '-j', 'addr']), 'application/json');
     await tryAttach(`${node}-ip-route.json`, () => world.nodeExecOk(node, ['ip', '-j', 'route']), 'application/json');
   }
-  for (const namespace of namespaces) {
-    await tryAttach(`nads-${namespace}.yaml`, async () => {
-      const list = await world.custom.listNamespacedCustomObject({ group: NAD_GROUP, version: NAD_VERSION, namespace, plural: NAD_PLURAL }) as { items?: unknown[] };
-      return toYaml(list.items ?? []);
-    }, 'text/yaml');
-  }
+  await tryAttach('network-attachment-definitions.yaml', async () => {
+    const docs: string[] = [];
+    for (const { namespace, name } of world.nads.values()) {
+      const obj = await world.custom.getNamespacedCustomObject({ group: NAD_GROUP, version: NAD_VERSION, namespace, plural: NAD_PLURAL, name })
+        .catch((err: Error) => ({ namespace, name, error: err.message }));
+      docs.push(toYaml(obj));
+    }
+    return docs.join('---\n') || '(the scenario created no NetworkAttachmentDefinitions)';
+  }, 'text/yaml');
 }
 
 async function deleteNamespaceContents(world: E2EWorld, namespace: string): Promise<void> {

@@ -15,6 +15,8 @@ export const NAD_PLURAL = 'network-attachment-definitions';
 const POLL_MS = 500;
 export const POD_START_TIMEOUT_MS = 90_000;
 export const POD_GONE_TIMEOUT_MS = 90_000;
+/** How long a pod may stay not Running after a FailedCreatePodSandBox event before the start counts as failed. */
+const SANDBOX_RETRY_GRACE_MS = 10_000;
 
 /** Set once per run by the BeforeAll hook; every World shares it. */
 export interface SuiteContext {
@@ -166,25 +168,40 @@ export class E2EWorld extends World {
     return list.items.filter((e) => e.involvedObject?.name === name);
   }
 
-  /** Everything the cluster says about why a pod is not running: events and status messages. */
+  /** Everything the cluster says about why a pod is not running (events and status), each message once. */
   async podFailureText(name: string): Promise<string> {
     const [p, events] = await Promise.all([this.readPod(name), this.podEvents(name)]);
-    const lines = events.filter((e) => e.type === 'Warning').map((e) => `event ${e.reason}: ${e.message}`);
-    if (p.status?.message) lines.push(`status: ${p.status.message}`);
-    for (const c of p.status?.conditions ?? []) if (c.message) lines.push(`condition ${c.type}: ${c.message}`);
-    for (const c of p.status?.containerStatuses ?? []) if (c.state?.waiting?.message) lines.push(`container ${c.name}: ${c.state.waiting.message}`);
-    return lines.join('\n');
+    const sources = new Map<string, string[]>();
+    const add = (label: string, message: string | undefined) => {
+      if (!message) return;
+      sources.set(message, [...(sources.get(message) ?? []), label]);
+    };
+    for (const e of events) if (e.type === 'Warning') add(`event ${e.reason}`, e.message);
+    add('status', p.status?.message);
+    for (const c of p.status?.conditions ?? []) add(`condition ${c.type}`, c.message);
+    for (const c of p.status?.containerStatuses ?? []) add(`container ${c.name}`, c.state?.waiting?.message);
+    return [...sources].map(([message, labels]) => `${labels.join(', ')}: ${message}`).join('\n');
+  }
+
+  /** True once the runtime has reported a failed sandbox for the pod (a FailedCreatePodSandBox event). */
+  async sandboxFailed(name: string): Promise<boolean> {
+    return (await this.podEvents(name)).some((e) => e.type === 'Warning' && e.reason === 'FailedCreatePodSandBox');
   }
 
   async waitForPodRunning(name: string, timeoutMs = POD_START_TIMEOUT_MS): Promise<V1Pod> {
     const deadline = Date.now() + timeoutMs;
+    let sandboxFailedSince: number | undefined;
     for (;;) {
       const p = await this.readPod(name);
       this.rememberPlacement(name, p);
       if (p.status?.phase === 'Running') return p;
-      if (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded' || Date.now() > deadline) {
+      // A runtime may retry a failed sandbox, so give it a moment before calling the failure final.
+      if (sandboxFailedSince === undefined && (await this.sandboxFailed(name))) sandboxFailedSince = Date.now();
+      const gaveUp = sandboxFailedSince !== undefined && Date.now() - sandboxFailedSince > SANDBOX_RETRY_GRACE_MS;
+      if (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded' || gaveUp || Date.now() > deadline) {
         const why = await this.podFailureText(name);
-        throw new Error(`pod "${name}" is ${p.status?.phase ?? 'without status'} instead of Running after ${Math.round(timeoutMs / 1000)} s${why ? `:\n${why}` : ' (no events or status message)'}`);
+        const waited = Math.round((Date.now() - (deadline - timeoutMs)) / 1000);
+        throw new Error(`pod "${name}" is ${p.status?.phase ?? 'without status'} instead of Running after ${waited} s${why ? `:\n${why}` : ' (no events or status message)'}`);
       }
       await sleep(POLL_MS);
     }
