@@ -30,8 +30,11 @@ export interface CniRuntimeArgs {
 export class CniError extends Error {
   constructor(
     message: string,
+    /** The CNI error code from the plugin's error object, when it gave one. */
     readonly code: number | undefined,
     readonly plugin: string,
+    /** The plugin's exit status; undefined when it was never run. */
+    readonly exitCode?: number,
   ) {
     super(message);
   }
@@ -160,12 +163,12 @@ export class NodeCni {
 function pluginError(type: string, stdout: string, stderr: string, exitCode: number): CniError {
   try {
     const e = JSON.parse(stdout) as { code?: number; msg?: string; details?: string };
-    if (typeof e.msg === 'string') return new CniError(e.details ? `${e.msg}; ${e.details}` : e.msg, e.code, type);
+    if (typeof e.msg === 'string') return new CniError(e.details ? `${e.msg}; ${e.details}` : e.msg, e.code, type, exitCode);
   } catch {
     // not a CNI error object: fall through to the raw output
   }
   const raw = (stdout.trim() || stderr.trim()).slice(0, 2000);
-  return new CniError(`netplugin failed with no error message: exit status ${exitCode}${raw ? `: ${raw}` : ''}`, undefined, type);
+  return new CniError(`netplugin failed with no error message: exit status ${exitCode}${raw ? `: ${raw}` : ''}`, undefined, type, exitCode);
 }
 
 /** PATH with this node's directory first: the bundled plugin starts with `#!/usr/bin/env node`. */

@@ -172,6 +172,8 @@ describe.skipIf(skipReason !== undefined)('local provider (root, end to end)', (
       expect(p.status?.phase).toBe('Pending');
       expect(p.status?.conditions?.find((c) => c.type === 'Ready')?.message).toContain('me2e-no-such-plugin');
       expect(existsSync(`/run/netns/${p.metadata!.annotations!['multus-e2e.io/netns']}`)).toBe(false);
+      const calls = (await cluster.cniCalls()).filter((c) => c.pod === 'pfail');
+      expect(calls.map((c) => [c.op, c.exitCode === 0])).toEqual([['ADD', false], ['DEL', false]]);
     } finally {
       await cluster.nodeExec('node-2', ['rm', '-f', '/etc/cni/net.d/00-broken.conflist']);
     }

@@ -10,7 +10,7 @@ import { DeviceCheckpoint } from './device-checkpoint.ts';
 import { recordPodEvent } from './events.ts';
 import { deleteNetns } from './fabric.ts';
 import { inform, type Informer } from './informer.ts';
-import { NodeCni, type CniRuntimeArgs, type NetworkList } from './libcni.ts';
+import { CniError, NodeCni, type CniRuntimeArgs, type NetworkList } from './libcni.ts';
 import { podNetns } from './names.ts';
 import { hostPathOf } from './node-host.ts';
 import { mustRun } from './run-command.ts';
@@ -178,6 +178,7 @@ export class NodeAgent {
       const ips = podIps(result, runtime.ifname);
       await this.patchStatus(pod, runningStatus(pod, this.o.node.fabricIp, ips, startTime, containerId));
     } catch (err) {
+      this.sandboxes.delete(uid);
       this.failed.add(uid);
       const message = `Failed to create pod sandbox: failed to setup network for sandbox "${containerId}": ${describe(err, network)}`;
       this.o.log(`${this.name}: ${ns}/${name}: ${message}`);
@@ -235,7 +236,7 @@ export class NodeAgent {
     try {
       return await call();
     } catch (err) {
-      exitCode = 1;
+      exitCode = err instanceof CniError && err.exitCode !== undefined ? err.exitCode : 1;
       throw err;
     } finally {
       const rec: CniCallRecord = {
