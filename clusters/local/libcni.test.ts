@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { delegateTimes } from './cni-call-log.ts';
-import { loadFirstNetwork } from './libcni.ts';
+import { loadFirstNetwork, versionAtLeast } from './libcni.ts';
 import { podIps } from './node-agent.ts';
 
 let dir: string;
@@ -48,5 +48,14 @@ describe('delegateTimes', () => {
       { time: 't', level: 'info', msg: 'call', verb: 'ADD', containerId: 'c1', ms: 40, ok: true },
     ].map((l) => JSON.stringify(l)).join('\n');
     expect(delegateTimes(`${log}\nnot json c1`, 'c1', 'ADD')).toEqual([{ network: 'default/m', type: 'macvlan', ms: 12.5 }]);
+  });
+});
+
+describe('versionAtLeast', () => {
+  it('compares CNI versions numerically', () => {
+    expect(versionAtLeast('0.4.0', [0, 4, 0])).toBe(true);
+    expect(versionAtLeast('1.0.0', [0, 4, 0])).toBe(true);
+    expect(versionAtLeast('0.3.1', [0, 4, 0])).toBe(false);
+    expect(versionAtLeast('0.10.0', [0, 4, 0])).toBe(true);
   });
 });

@@ -96,7 +96,8 @@ export class NodeCni {
   }
 
   async del(net: NetworkList, rt: CniRuntimeArgs): Promise<void> {
-    const cached = this.readCache(net, rt);
+    // libcni hands DEL the cached ADD result only from 0.4.0 on (when prevResult on DEL was specified).
+    const cached = versionAtLeast(net.cniVersion, [0, 4, 0]) ? this.readCache(net, rt) : undefined;
     for (const plugin of [...net.plugins].reverse()) {
       await this.exec('DEL', net, plugin, rt, cached);
     }
@@ -174,4 +175,12 @@ function pluginError(type: string, stdout: string, stderr: string, exitCode: num
 /** PATH with this node's directory first: the bundled plugin starts with `#!/usr/bin/env node`. */
 export function pathWithNode(): string {
   return [dirname(process.execPath), process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'].join(':');
+}
+
+export function versionAtLeast(version: string, min: [number, number, number]): boolean {
+  const v = version.split('.').map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < 3; i++) {
+    if ((v[i] ?? 0) !== min[i]) return (v[i] ?? 0) > min[i]!;
+  }
+  return true;
 }
