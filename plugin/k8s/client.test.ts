@@ -1,0 +1,82 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeClient } from './client.ts';
+
+describe('Kubernetes HTTPS client', () => {
+  let dir: string;
+  let server: Server;
+  let url: string;
+  let cert: Buffer;
+  let key: Buffer;
+  const behaviour: { mode: 'flaky' | 'down' | 'hang' | 'ok'; hits: number } = { mode: 'ok', hits: 0 };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'me2ep-https-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { stdio: 'ignore' });
+    cert = readFileSync(join(dir, 'c.pem'));
+    key = readFileSync(join(dir, 'k.pem'));
+    server = createServer({ cert, key }, (req, res) => {
+      behaviour.hits++;
+      if (req.headers['authorization'] !== 'Bearer tok') {
+        res.writeHead(401).end(JSON.stringify({ kind: 'Status', message: 'Unauthorized' }));
+        return;
+      }
+      if (behaviour.mode === 'hang') return;
+      if (behaviour.mode === 'down' || (behaviour.mode === 'flaky' && behaviour.hits <= 2)) {
+        res.writeHead(503).end(JSON.stringify({ kind: 'Status', message: 'etcd is sad' }));
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ path: req.url, method: req.method }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function client(timing = { requestTimeoutMs: 300, retryBudgetMs: 800 }): KubeClient {
+    return new KubeClient({ server: url, ca: cert, token: 'tok', insecure: false }, timing);
+  }
+
+  it('retries 5xx until an answer arrives', async () => {
+    Object.assign(behaviour, { mode: 'flaky', hits: 0 });
+    const c = client();
+    const r = await c.call('GET', '/api/v1/namespaces/a/pods/b');
+    c.close();
+    expect(r).toEqual({ status: 200, body: { path: '/api/v1/namespaces/a/pods/b', method: 'GET' } });
+    expect(behaviour.hits).toBe(3);
+  });
+
+  it('gives up with "try again" (11) once the retry budget is spent on 5xx or timeouts', async () => {
+    for (const mode of ['down', 'hang'] as const) {
+      Object.assign(behaviour, { mode, hits: 0 });
+      const c = client();
+      const start = Date.now();
+      await expect(c.call('GET', '/x')).rejects.toMatchObject({ code: 11, message: expect.stringContaining(mode === 'down' ? 'HTTP 503: etcd is sad' : 'timeout after 300 ms') });
+      const took = Date.now() - start;
+      c.close();
+      expect(took).toBeGreaterThanOrEqual(800);
+      expect(took).toBeLessThan(2000);
+      expect(behaviour.hits).toBeGreaterThan(1);
+    }
+  });
+
+  it('returns 4xx at once and fails fast on an untrusted certificate', async () => {
+    Object.assign(behaviour, { mode: 'ok', hits: 0 });
+    const bad = new KubeClient({ server: url, token: 'nope', ca: cert, insecure: false });
+    expect(await bad.call('GET', '/x')).toMatchObject({ status: 401, body: { message: 'Unauthorized' } });
+    bad.close();
+    expect(behaviour.hits).toBe(1);
+    const untrusted = new KubeClient({ server: url, token: 'tok', insecure: false });
+    await expect(untrusted.call('GET', '/x')).rejects.toMatchObject({ code: 101, message: expect.stringMatching(/certificate/i) });
+    untrusted.close();
+  });
+});
