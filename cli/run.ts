@@ -16,10 +16,13 @@ import { ensurePlugin } from './plugin.ts';
 
 type Progress = (line: string) => void;
 
+/** The cluster's own logs and state, exported before teardown (under reports/out/, which git ignores). */
+const CLUSTER_LOGS = path.join('out', 'cluster-logs');
+
 /** Removes what an earlier run wrote, so "the last run" is exactly this one. */
 async function clearReports(reportsDir: string): Promise<void> {
   await mkdir(reportsDir, { recursive: true });
-  for (const entry of ['allure-results', 'vm', 'cucumber.html', 'cucumber.xml', 'cucumber.ndjson', 'latency.json', 'latency.html']) {
+  for (const entry of ['allure-results', 'vm', 'cucumber.html', 'cucumber.xml', 'cucumber.ndjson', 'latency.json', 'latency.html', CLUSTER_LOGS]) {
     await rm(path.join(reportsDir, entry), { recursive: true, force: true });
   }
 }
@@ -76,7 +79,7 @@ async function runOnHost(cmd: RunCommand, tags: string | undefined, skipReasons:
     process.off('SIGTERM', onSignal);
     if (cluster && !cmd.keep) {
       progress(`tearing down cluster "${cmd.name}" …`);
-      await cluster.exportLogs(path.join(cmd.reportsDir, 'cluster-logs')).catch((err: Error) => progress(`could not export cluster logs: ${err.message}`));
+      await cluster.exportLogs(path.join(cmd.reportsDir, CLUSTER_LOGS)).catch((err: Error) => progress(`could not export cluster logs: ${err.message}`));
       await cluster.destroy();
     } else if (cluster) {
       progress(`cluster "${cmd.name}" kept (--keep): multus-e2e cluster status --name ${cmd.name} --work-dir ${cmd.workDir}; remove it with multus-e2e cluster down --name ${cmd.name} --work-dir ${cmd.workDir}`);
@@ -141,7 +144,7 @@ export async function runCommand(cmd: RunCommand, progress: Progress): Promise<n
   const expected = hostScenarios.length + vmScenarios.length;
   if (results.length < expected) problems.push(`${expected - results.length} of ${expected} selected scenarios have no result (did a run crash before them?)`);
   const notOk = results.filter((r) => !scenarioOk(r));
-  progress(`reports: ${cmd.reportsDir} (cucumber.html, cucumber.xml, cucumber.ndjson, allure-results, latency.json, latency.html); render Allure with: multus-e2e report --reports-dir ${cmd.reportsDir}`);
+  progress(`reports: ${cmd.reportsDir} (cucumber.html, cucumber.xml, cucumber.ndjson, allure-results, latency.json, latency.html, out/cluster-logs); render Allure with: multus-e2e report --reports-dir ${cmd.reportsDir}`);
   for (const p of problems) progress(`problem: ${p}`);
   return notOk.length === 0 && problems.length === 0 ? 0 : 1;
 }
