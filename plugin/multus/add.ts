@@ -49,7 +49,7 @@ export async function cmdAdd(ctx: CallContext): Promise<JsonObject> {
         writeCache(conf.cniDir, entry);
       }
       await applyDefaultRoute(env.netns, attachments);
-      if (client && podRef) await writeNetworkStatus(client, podRef.namespace, podRef.name, buildNetworkStatus(attachments, env.netns));
+      if (client && podRef) await writeNetworkStatus(client, podRef.namespace, podRef.name, buildNetworkStatus(attachments, env.netns), pod);
     } catch (e) {
       // Roll back everything attempted (the failing one included: it may have half-configured).
       const failures = await deleteAttachments(attachments.slice(0, done), dctx);

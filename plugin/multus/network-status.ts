@@ -6,7 +6,7 @@ import { toCurrent, type CniDns } from '../cni/result.ts';
 import { statusMessage, type ApiCaller } from '../k8s/client.ts';
 import { NETWORK_STATUS_ANNOTATION } from './annotations.ts';
 import type { CachedAttachment } from './cache.ts';
-import { getPod, podPath } from './kube.ts';
+import { getPod, podPath, type PodObject } from './kube.ts';
 
 export interface NetworkStatusEntry {
   name: string;
@@ -49,11 +49,14 @@ export function buildNetworkStatus(attachments: CachedAttachment[], netns: strin
   return attachments.map((a) => statusEntry(a, netns));
 }
 
-/** Write the annotation with GET + PUT pods/status, retrying on 409 conflicts. */
-export async function writeNetworkStatus(client: ApiCaller, ns: string, name: string, entries: NetworkStatusEntry[]): Promise<void> {
+/**
+ * Write the annotation with PUT pods/status, retrying on 409 conflicts with a fresh GET. The pod read at
+ * the start of ADD is tried first: usually nothing changed it meanwhile, which saves a round trip.
+ */
+export async function writeNetworkStatus(client: ApiCaller, ns: string, name: string, entries: NetworkStatusEntry[], known?: PodObject): Promise<void> {
   const value = JSON.stringify(entries, null, 2);
   for (let attempt = 1; ; attempt++) {
-    const pod = await getPod(client, ns, name);
+    const pod = attempt === 1 && known ? structuredClone(known) : await getPod(client, ns, name);
     pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), [NETWORK_STATUS_ANNOTATION]: value };
     const res = await client.call('PUT', `${podPath(ns, name)}/status`, pod);
     if (res.status === 200 || res.status === 201) return;
