@@ -88,7 +88,7 @@ export interface LocalClusterStatus {
   name: string;
   workDir: string;
   /** 'absent' when workDir holds no cluster state; 'stopped' when the state says ready but the daemon is gone. */
-  phase: LocalClusterState['phase'] | 'absent';
+  phase: LocalClusterState['phase'] | 'stopped' | 'absent';
   error?: string;
   apiUrl?: string;
   kubeconfigPath?: string;

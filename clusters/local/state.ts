@@ -33,7 +33,7 @@ export interface LocalClusterState {
   name: string;
   prefix: string;
   workDir: string;
-  phase: 'starting' | 'ready' | 'failed' | 'stopped';
+  phase: 'starting' | 'ready' | 'failed';
   error?: string;
   createdAt: string;
   plugin: PluginUnderTest | null;
