@@ -1,7 +1,7 @@
 // The kind provider: real kind clusters through the kind CLI, for users with Docker. create() brings
 // up (or reuses) a cluster, gives the workers eth1, installs the reference CNI plugins, the NAD CRD and
 // the plugin under test, and waits until every node is Ready with Multus configured.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ClusterOptions, ClusterProvider, PluginUnderTest } from '../provider.ts';
 import { KindCluster, kindClusterExists, kindNodes, readState, writeState, type KindClusterState } from './cluster.ts';
@@ -12,7 +12,7 @@ import { installBundledPayload, installPodTools, installReferencePlugins, payloa
 import { installPrimaryNetwork } from './primary-network.ts';
 import { attachEth1, ensureEth1Network, eth1NetworkName } from './second-nic.ts';
 import { kindSettingsFromEnv, validateClusterName, type KindSettings } from './settings.ts';
-import { checkPrerequisites, zxRunner, type ToolRunner } from './tools.ts';
+import { CommandFailedError, checkPrerequisites, zxRunner, type ToolRunner } from './tools.ts';
 
 export { kindSettingsFromEnv, defaultKindSettings, parsePrimaryNetwork, type KindSettings, type PrimaryNetwork } from './settings.ts';
 export { kindNetdevsimAvailability } from './netdevsim.ts';
@@ -39,11 +39,28 @@ function crdPath(settings: KindSettings): string {
   return file;
 }
 
-/** Makes an image present in the local Docker (pulling it if needed) and side-loads it into the nodes. */
-async function sideLoadImage(runner: ToolRunner, cluster: string, image: string): Promise<void> {
-  const local = await runner.run('docker', ['image', 'inspect', image], { allowFail: true });
-  if (local.code !== 0) await runner.run('docker', ['pull', image]);
-  await runner.run('kind', ['load', 'docker-image', image, '--name', cluster]);
+/**
+ * Makes an image present in the local Docker (pulling it if needed) and side-loads it into the nodes.
+ * `kind load docker-image` fails with "content digest … not found" for multi-platform images under
+ * Docker's containerd image store (kubernetes-sigs/kind#3795); then the image is saved for its one
+ * platform and loaded as an archive, kind's documented workaround.
+ */
+async function sideLoadImage(runner: ToolRunner, cluster: string, image: string, workDir: string): Promise<void> {
+  const inspectPlatform = ['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', image];
+  let local = await runner.run('docker', inspectPlatform, { allowFail: true });
+  if (local.code !== 0) {
+    await runner.run('docker', ['pull', image]);
+    local = await runner.run('docker', inspectPlatform);
+  }
+  const loaded = await runner.run('kind', ['load', 'docker-image', image, '--name', cluster], { allowFail: true });
+  if (loaded.code === 0) return;
+  if (!/content digest .* not found/.test(loaded.stdout + loaded.stderr)) {
+    throw new CommandFailedError('kind', ['load', 'docker-image', image, '--name', cluster], loaded);
+  }
+  const archive = join(workDir, `${image.replace(/[^A-Za-z0-9_.-]/g, '_')}.tar`);
+  await runner.run('docker', ['image', 'save', '--platform', local.stdout.trim(), '--output', archive, image]);
+  await runner.run('kind', ['load', 'image-archive', archive, '--name', cluster]);
+  rmSync(archive, { force: true });
 }
 
 export function createKindProvider(settings: KindSettings, runner: ToolRunner = zxRunner(settings.env)): ClusterProvider {
@@ -121,7 +138,7 @@ export function createKindProvider(settings: KindSettings, runner: ToolRunner = 
 
         await kubectl.run(['apply', '-f', crd]);
         const image = settings.pluginImage ?? settings.installerImage;
-        await sideLoadImage(runner, opts.name, image);
+        await sideLoadImage(runner, opts.name, image, workDir);
         const objects = payload ? bundledPluginManifests(image, payloadDigest(payload)) : upstreamPluginManifests(image);
         writeFileSync(state.installManifest, manifestsYaml(objects));
         await kubectl.run(['apply', '-f', state.installManifest]);

@@ -112,8 +112,9 @@ describe('kind provider create/destroy against stand-ins', () => {
       ...nodeInstallCalls('me2e-worker'),
       ...nodeInstallCalls('me2e-worker2'),
       `kubectl --kubeconfig ${kc} apply -f ${repo}/fixtures/crds/network-attachment-definition.yaml`,
-      'docker image inspect busybox:1.36',
+      'docker image inspect --format {{.Os}}/{{.Architecture}} busybox:1.36',
       'docker pull busybox:1.36',
+      'docker image inspect --format {{.Os}}/{{.Architecture}} busybox:1.36',
       'kind load docker-image busybox:1.36 --name me2e',
       `kubectl --kubeconfig ${kc} apply -f ${work}/multus-e2e-install.yaml`,
       `kubectl --kubeconfig ${kc} -n kube-system rollout status daemonset/multus-e2e --timeout=300s`,
@@ -244,7 +245,7 @@ describe('kind provider create/destroy against stand-ins', () => {
     s.env.STANDIN_IMAGE_PRESENT = '1';
     await createKindProvider(settings({ pluginImage: 'example.com/multus:thin' })).create(opts(work));
     const lines = s.lines();
-    expect(lines).toContain('docker image inspect example.com/multus:thin');
+    expect(lines).toContain('docker image inspect --format {{.Os}}/{{.Architecture}} example.com/multus:thin');
     expect(lines).not.toContain('docker pull example.com/multus:thin');
     expect(lines).toContain('kind load docker-image example.com/multus:thin --name me2e');
     expect(lines.some((l) => l.includes('/opt/multus-e2e/bin/node') || l.includes('multus-install'))).toBe(false);
@@ -266,6 +267,29 @@ describe('kind provider create/destroy against stand-ins', () => {
     const before = s.calls().length;
     await createKindProvider(settings()).create(opts(join(s.dir, 'work2')));
     expect(s.lines().slice(before).some((l) => l.includes('/opt/multus-e2e/bin/busybox'))).toBe(false);
+  });
+
+  it('falls back to a single-platform archive when kind load hits the containerd image store digest bug', async () => {
+    const work = join(s.dir, 'work');
+    s.env.STANDIN_IMAGE_PRESENT = '1';
+    s.env.STANDIN_LOAD_DIGEST_BUG = '1';
+    await createKindProvider(settings()).create(opts(work));
+    const lines = s.lines();
+    const load = lines.indexOf('kind load docker-image busybox:1.36 --name me2e');
+    expect(lines.slice(load, load + 3)).toEqual([
+      'kind load docker-image busybox:1.36 --name me2e',
+      `docker image save --platform linux/amd64 --output ${work}/busybox_1.36.tar busybox:1.36`,
+      `kind load image-archive ${work}/busybox_1.36.tar --name me2e`,
+    ]);
+    expect(existsSync(join(work, 'busybox_1.36.tar'))).toBe(false);
+  });
+
+  it('reports any other kind load failure as it is', async () => {
+    s.env.STANDIN_LOAD_FAIL = '1';
+    await expect(createKindProvider(settings()).create(opts(join(s.dir, 'work')))).rejects.toThrow(
+      'kind load docker-image busybox:1.36 --name me2e exited with 1:\nERROR: no nodes found for cluster "me2e"',
+    );
+    expect(s.lines().some((l) => l.startsWith('kind load image-archive'))).toBe(false);
   });
 
   it('refuses bad input before running anything', async () => {
