@@ -104,6 +104,9 @@ describe.skipIf(skipReason !== undefined)('local provider (root, end to end)', (
       expect(ip).toMatch(new RegExp(`^198\\.19\\.${n}\\.\\d+$`));
       expect(p.status?.podIP).toBe(ip);
     }
+    // Pod netns made on the host after the node came up propagate into the node's mount namespace.
+    const p1netns = (await getPod('p1'))!.metadata!.annotations!['multus-e2e.io/netns']!;
+    expect((await cluster.nodeExec('node-1', ['test', '-e', `/run/netns/${p1netns}`])).code).toBe(0);
     const ping = await cluster.podExec('default', 'p1', ['ping', '-c1', '-W2', '198.18.0.12']);
     expect(ping.code, ping.stdout + ping.stderr).toBe(0);
     const p2 = await getPod('p2');
