@@ -6,7 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, badRequest, methodNotAllowed, pathNotFound, unauthorized, type JsonObject } from './errors.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.ts';
-import { ObjectApi, type DeleteOptions, type Target } from './object-api.ts';
+import { ObjectApi, type DeleteOptions, type Target, type WriteOptions } from './object-api.ts';
 import { openApiV3Document, openApiV3Index } from './openapi.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { decodeProtobufObject } from './protobuf-body.ts';
@@ -23,10 +23,19 @@ export interface HandlerOptions {
   requestLog?: (line: string) => void;
 }
 
-function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
+function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json', warnings: string[] = []): void {
   const data = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data), 'Cache-Control': 'no-cache, private' });
+  const headers: Record<string, string | number | string[]> = { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data), 'Cache-Control': 'no-cache, private' };
+  if (warnings.length) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  res.writeHead(code, headers);
   res.end(data);
+}
+
+function fieldValidation(q: URLSearchParams): WriteOptions['fieldValidation'] {
+  const v = q.get('fieldValidation');
+  if (v === null || v === '') return undefined;
+  if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
+  throw badRequest(`fieldValidation ${JSON.stringify(v)}: must be one of Strict, Warn, Ignore`);
 }
 
 function sendText(res: ServerResponse, code: number, text: string): void {
@@ -200,6 +209,8 @@ export class ApiHandler {
     const { target } = p;
     const api = this.api;
     const dryRun = q.getAll('dryRun').includes('All');
+    const warnings: string[] = [];
+    const write: WriteOptions = { dryRun, fieldValidation: fieldValidation(q), warnings };
     const isWatch = p.watchPrefix || boolParam(q.get('watch'));
 
     if (method === 'GET' && isWatch) {
@@ -238,7 +249,7 @@ export class ApiHandler {
         }
         case 'POST':
           if (target.namespace === undefined && target.type.namespaced) throw methodNotAllowed('POST on a cluster-wide list of a namespaced resource');
-          return sendJson(res, 201, api.create(target, await readObject(req, 'create'), dryRun));
+          return sendJson(res, 201, api.create(target, await readObject(req, 'create'), write), 'application/json', warnings);
         case 'DELETE': {
           const items = api.deleteCollection(target, select(), await this.deleteOptions(req, q));
           const apiVersion = target.type.group ? `${target.type.group}/${target.version}` : target.version;
@@ -256,10 +267,10 @@ export class ApiHandler {
         return sendJson(res, 200, o);
       }
       case 'PUT':
-        return sendJson(res, 200, api.update(target, await readObject(req, 'update'), dryRun));
+        return sendJson(res, 200, api.update(target, await readObject(req, 'update'), write), 'application/json', warnings);
       case 'PATCH': {
         const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-        return sendJson(res, 200, api.patch(target, contentType, parseJson((await readBody(req)).toString('utf8'), 'patch'), dryRun));
+        return sendJson(res, 200, api.patch(target, contentType, parseJson((await readBody(req)).toString('utf8'), 'patch'), write), 'application/json', warnings);
       }
       case 'DELETE': {
         if (target.subresource) throw methodNotAllowed(method);

@@ -7,9 +7,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NAD_CRD, startTestServer, type TestServer } from './test-server.ts';
+import { startTestServer, type TestServer } from './test-server.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
+// The CRD every provider applies (suite fixtures), so kubectl is tested against the real schema.
+const NAD_CRD_FIXTURE = new URL('../../../fixtures/crds/network-attachment-definition.yaml', import.meta.url).pathname;
 const skipReason = existsSync(KUBECTL) ? undefined : `kubectl not found at ${KUBECTL}`;
 if (skipReason) console.log(`skipping kubectl tests: ${skipReason}`);
 
@@ -46,7 +48,6 @@ const NAD_AND_POD = (image: string): string => [
 beforeAll(async () => {
   if (skipReason) return;
   ts = await startTestServer();
-  await writeFile(join(ts.dir, 'crd.yaml'), stringify(NAD_CRD));
   await writeFile(join(ts.dir, 'workload.yaml'), NAD_AND_POD('pause:3.9'));
 });
 
@@ -64,7 +65,7 @@ describe.skipIf(skipReason !== undefined)('embedded API server via kubectl', () 
   });
 
   it('applies the NAD CRD, then a NAD and a pod from one file', async () => {
-    expect(await ok('apply', '-f', join(ts.dir, 'crd.yaml'))).toBe('customresourcedefinition.apiextensions.k8s.io/network-attachment-definitions.k8s.cni.cncf.io created\n');
+    expect(await ok('apply', '-f', NAD_CRD_FIXTURE)).toBe('customresourcedefinition.apiextensions.k8s.io/network-attachment-definitions.k8s.cni.cncf.io created\n');
     expect(await ok('create', 'namespace', 'me2e-k1')).toBe('namespace/me2e-k1 created\n');
     expect(await ok('apply', '-n', 'me2e-k1', '-f', join(ts.dir, 'workload.yaml')))
       .toBe('networkattachmentdefinition.k8s.cni.cncf.io/macvlan-a created\npod/p1 created\n');
@@ -101,6 +102,17 @@ describe.skipIf(skipReason !== undefined)('embedded API server via kubectl', () 
     expect(await ok('patch', 'pod', 'p1', '-n', 'me2e-k1', '--type=json', '-p', '[{"op":"add","path":"/metadata/labels/extra","value":"1"}]')).toBe('pod/p1 patched\n');
     expect(await ok('get', 'pods', '-n', 'me2e-k1', '-l', 'tier=web,extra', '-o', 'name')).toBe('pod/p1\n');
     expect(await ok('get', 'pods', '-n', 'me2e-k1', '-l', 'tier notin (web)', '-o', 'name')).toBe('');
+  });
+
+  it('rejects fields the NAD schema does not know (kubectl validates strictly) and wrong types', async () => {
+    await writeFile(join(ts.dir, 'extra.yaml'), stringify({ apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name: 'extra' }, spec: { config: '{}', extra: true } }));
+    const extra = await kubectl('apply', '-n', 'me2e-k1', '-f', join(ts.dir, 'extra.yaml'));
+    expect(extra.code).toBe(1);
+    expect(extra.stderr).toContain('strict decoding error: unknown field "spec.extra"');
+    await writeFile(join(ts.dir, 'typed.yaml'), stringify({ apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name: 'typed' }, spec: { config: { type: 'macvlan' } } }));
+    const typed = await kubectl('create', '-n', 'me2e-k1', '-f', join(ts.dir, 'typed.yaml'));
+    expect(typed.code).toBe(1);
+    expect(typed.stderr).toContain('spec.config: Invalid value: "object": spec.config in body must be of type string: "object"');
   });
 
   it('reports errors the way kubectl shows a real server\'s', async () => {

@@ -125,6 +125,7 @@ describe('watch, informers and object lifecycle', () => {
   it('serves a CRD status subresource and drops the resource when the CRD is deleted', async () => {
     const crd = structuredClone(NAD_CRD) as k8s.V1CustomResourceDefinition;
     crd.spec.versions[0]!.subresources = { status: {} };
+    crd.spec.versions[0]!.schema!.openAPIV3Schema!.properties!.status = { type: 'object', x_kubernetes_preserve_unknown_fields: true };
     await ext.createCustomResourceDefinition({ body: crd });
     const g = { group: 'k8s.cni.cncf.io', version: 'v1', plural: 'network-attachment-definitions', namespace: NS };
     await custom.createNamespacedCustomObject({ ...g, body: { apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name: 'n1' }, spec: { config: '{}' }, status: { ignored: true } } });
@@ -152,6 +153,19 @@ describe('watch, informers and object lifecycle', () => {
     const crd = await ext.readCustomResourceDefinition({ name: NAD_CRD.metadata.name });
     const same = await ext.replaceCustomResourceDefinition({ name: NAD_CRD.metadata.name, body: crd });
     expect(same.metadata?.resourceVersion).toBe(crd.metadata?.resourceVersion);
+  });
+
+  it('checks custom resources against the CRD schema: 422 for wrong types, unknown fields pruned or rejected under Strict', async () => {
+    const g = { group: 'k8s.cni.cncf.io', version: 'v1', plural: 'network-attachment-definitions', namespace: NS };
+    const nad = (name: string, spec: unknown) => ({ apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name }, spec });
+    let wrongType: unknown;
+    await custom.createNamespacedCustomObject({ ...g, body: nad('typed', { config: { type: 'macvlan' } }) }).catch((e: unknown) => { wrongType = e; });
+    expect(wrongType).toBeInstanceOf(k8s.ApiException);
+    expect((wrongType as k8s.ApiException<string>).code).toBe(422);
+    expect(String((wrongType as k8s.ApiException<string>).body)).toContain('spec.config in body must be of type string: \\"object\\"');
+    const pruned = await custom.createNamespacedCustomObject({ ...g, body: nad('pruned', { config: '{}', extra: 1 }) }) as { spec: Record<string, unknown> };
+    expect(pruned.spec).toEqual({ config: '{}' });
+    expect(await code(custom.createNamespacedCustomObject({ ...g, body: nad('strict', { config: '{}', extra: 1 }), fieldValidation: 'Strict' }))).toBe(400);
   });
 
   it('rejects CRDs whose name does not match plural.group with 422', async () => {

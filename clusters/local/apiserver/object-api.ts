@@ -8,6 +8,7 @@ import {
   alreadyExists, ApiError, badRequest, conflict, forbidden, invalid, notFound, STALE_OBJECT, unsupportedMediaType,
   type JsonObject, type StatusCause,
 } from './errors.ts';
+import { checkCustomResource, versionSchema } from './crd-schema.ts';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.ts';
 import { defaultPodSpec, podSpecUpdateCauses } from './pod-rules.ts';
 import { ResourceRegistry, resourceKey } from './registry.ts';
@@ -22,6 +23,14 @@ export interface Target {
   namespace?: string;
   name?: string;
   subresource?: string;
+}
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  /** How to treat fields a CRD schema does not know: drop with a warning (default), reject, drop silently. */
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+  /** Filled with warnings for the client (sent as `Warning` headers). */
+  warnings?: string[];
 }
 
 export interface DeleteOptions {
@@ -152,7 +161,21 @@ export class ObjectApi {
     if (causes.length) throw invalid(t.kind, t.group, name, causes);
   }
 
-  create(target: Target, body: unknown, dryRun = false): JsonObject {
+  /** Custom resources against their CRD's schema: 422 for wrong values, unknown fields pruned or rejected. */
+  private checkSchema(target: Target, o: JsonObject, name: string, opts: WriteOptions): void {
+    const t = target.type;
+    if (!t.custom) return;
+    const crd = this.store.get(resourceKey(CRDS), undefined, `${t.plural}.${t.group}`);
+    const { causes, unknown } = checkCustomResource(o, versionSchema(crd, target.version));
+    if (causes.length) throw invalid(t.kind, t.group, name, causes);
+    if (unknown.length === 0 || opts.fieldValidation === 'Ignore') return;
+    const messages = unknown.map((f) => `unknown field "${f}"`);
+    if (opts.fieldValidation === 'Strict') throw badRequest(`strict decoding error: ${messages.join(', ')}`);
+    opts.warnings?.push(...messages);
+  }
+
+  create(target: Target, body: unknown, opts: WriteOptions = {}): JsonObject {
+    const dryRun = opts.dryRun === true;
     const t = target.type;
     if (!isObject(body)) throw badRequest(`the body of the request must be a JSON object (${t.kind})`);
     if (body.kind !== undefined && body.kind !== t.kind) {
@@ -178,6 +201,7 @@ export class ObjectApi {
     }
     const name = m.name;
     this.validate(t, o, name, true);
+    this.checkSchema(target, o, name, opts);
     this.checkNamespace(t, target.namespace, name);
     const key = resourceKey(t);
     if (this.store.get(key, t.namespaced ? target.namespace : undefined, name)) throw alreadyExists(t, name);
@@ -242,7 +266,7 @@ export class ObjectApi {
 
   // ----- update / patch -----------------------------------------------------------------------
 
-  update(target: Target, body: unknown, dryRun = false): JsonObject {
+  update(target: Target, body: unknown, opts: WriteOptions = {}): JsonObject {
     const t = target.type;
     if (!isObject(body)) throw badRequest(`the body of the request must be a JSON object (${t.kind})`);
     const name = target.name!;
@@ -256,10 +280,10 @@ export class ObjectApi {
     const old = this.mustGet(t, target.namespace, name);
     const rv = m.resourceVersion;
     if (rv !== undefined && rv !== '' && rv !== meta(old).resourceVersion) throw conflict(t, name, STALE_OBJECT);
-    return this.commit(target, old, structuredClone(body), dryRun);
+    return this.commit(target, old, structuredClone(body), opts);
   }
 
-  patch(target: Target, contentType: string, body: unknown, dryRun = false): JsonObject {
+  patch(target: Target, contentType: string, body: unknown, opts: WriteOptions = {}): JsonObject {
     const t = target.type;
     const name = target.name!;
     const old = this.mustGet(t, target.namespace, name);
@@ -287,11 +311,12 @@ export class ObjectApi {
     if (t.namespaced && m.namespace !== target.namespace) throw invalid(t.kind, t.group, name, [{ reason: 'FieldValueInvalid', field: 'metadata.namespace', message: 'Invalid value: field is immutable' }]);
     // A resourceVersion in the patch is a precondition, like in an update.
     if (m.resourceVersion !== meta(old).resourceVersion) throw conflict(t, name, STALE_OBJECT);
-    return this.commit(target, old, next, dryRun);
+    return this.commit(target, old, next, opts);
   }
 
   /** Apply the update rules for main resource vs. status subresource, then store (or finish a deletion). */
-  private commit(target: Target, old: JsonObject, incoming: JsonObject, dryRun: boolean): JsonObject {
+  private commit(target: Target, old: JsonObject, incoming: JsonObject, opts: WriteOptions): JsonObject {
+    const dryRun = opts.dryRun === true;
     const t = target.type;
     const name = target.name!;
     const oldMeta = meta(old);
@@ -326,6 +351,7 @@ export class ObjectApi {
     next.apiVersion = apiVersionOf(t, target.version);
     next.kind = t.kind;
     this.validate(t, next, name, target.subresource !== 'status');
+    this.checkSchema(target, next, name, opts);
     if (t === PODS && target.subresource !== 'status') {
       defaultPodSpec(next.spec as JsonObject);
       const causes = podSpecUpdateCauses(old.spec as JsonObject, next.spec as JsonObject);
