@@ -63,7 +63,18 @@ async function sideLoadImage(runner: ToolRunner, cluster: string, image: string,
   rmSync(archive, { force: true });
 }
 
-export function createKindProvider(settings: KindSettings, runner: ToolRunner = zxRunner(settings.env)): ClusterProvider {
+/** The kind provider; destroy() is what `multus-e2e cluster down` falls back to when attach() fails. */
+export interface KindProvider extends ClusterProvider {
+  create(opts: ClusterOptions): Promise<KindCluster>;
+  attach(name: string, workDir: string): Promise<KindCluster>;
+  /**
+   * Removes a cluster that cannot be attached: with its recorded state, what that state says is ours;
+   * without state (lost work dir), the kind cluster of that name and its eth1 network, as asked.
+   */
+  destroy(name: string, workDir: string): Promise<void>;
+}
+
+export function createKindProvider(settings: KindSettings, runner: ToolRunner = zxRunner(settings.env)): KindProvider {
   return {
     name: 'kind',
 
@@ -174,12 +185,30 @@ export function createKindProvider(settings: KindSettings, runner: ToolRunner = 
       writeFileSync(state.kubeconfigPath, kubeconfig.stdout, { mode: 0o600 });
       return new KindCluster(runner, dir, state);
     },
+
+    async destroy(name: string, workDir: string): Promise<void> {
+      validateClusterName(name);
+      await checkPrerequisites(runner, settings.env);
+      const dir = resolve(workDir);
+      const recorded = readState(dir);
+      const state: KindClusterState = recorded?.name === name ? recorded : {
+        name,
+        kubeconfigPath: join(dir, 'kubeconfig'),
+        eth1Network: eth1NetworkName(name),
+        createdCluster: true,
+        createdEth1Network: true,
+        installManifest: join(dir, 'multus-e2e-install.yaml'),
+        netdevsimIds: [],
+      };
+      await new KindCluster(runner, dir, state).destroy();
+    },
   };
 }
 
 /** The kind provider configured from MULTUS_E2E_KIND_* environment variables (read when it is used). */
-export const kindProvider: ClusterProvider = {
+export const kindProvider: KindProvider = {
   name: 'kind',
   create: (opts) => createKindProvider(kindSettingsFromEnv()).create(opts),
   attach: (name, workDir) => createKindProvider(kindSettingsFromEnv()).attach(name, workDir),
+  destroy: (name, workDir) => createKindProvider(kindSettingsFromEnv()).destroy(name, workDir),
 };

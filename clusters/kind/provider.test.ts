@@ -303,6 +303,35 @@ describe('kind provider create/destroy against stand-ins', () => {
   });
 });
 
+describe('kind provider destroy by name (cluster down without a usable state)', () => {
+  beforeEach(() => setup());
+
+  it('without recorded state deletes the kind cluster of that name and its eth1 network', async () => {
+    writeFileSync(join(s.dir, 'clusters'), 'me2e\n');
+    writeFileSync(join(s.dir, 'net.me2e-eth1'), '');
+    const work = join(s.dir, 'lost');
+    await createKindProvider(settings()).destroy('me2e', work);
+    expect(s.lines()).toEqual([
+      'docker info --format {{.ServerVersion}}',
+      'kind get clusters',
+      `kind delete cluster --name me2e --kubeconfig ${work}/kubeconfig`,
+      'docker network inspect me2e-eth1',
+      'docker network rm me2e-eth1',
+    ]);
+    expect(readFileSync(join(s.dir, 'clusters'), 'utf8')).toBe('');
+  });
+
+  it('with recorded state of a reused cluster leaves the cluster and removes only the install', async () => {
+    writeFileSync(join(s.dir, 'clusters'), 'me2e\n');
+    const work = join(s.dir, 'work');
+    await createKindProvider(settings()).create(opts(work));
+    const before = s.calls().length;
+    await createKindProvider(settings()).destroy('me2e', work);
+    expect(s.lines().slice(before).some((l) => l.startsWith('kind delete'))).toBe(false);
+    expect(s.lines().slice(before)).toContain(`kubectl --kubeconfig ${work}/kubeconfig delete -f ${work}/multus-e2e-install.yaml --ignore-not-found`);
+  });
+});
+
 describe('kind provider prerequisites', () => {
   it('names every missing tool and what to install, before running anything', async () => {
     setup(['kubectl']);
