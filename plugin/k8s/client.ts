@@ -3,6 +3,7 @@
 import { Agent, request } from 'node:https';
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import type { KubeAccess } from './kubeconfig.ts';
+import { statusMessage } from './status-message.ts';
 
 export interface ApiResponse {
   status: number;
@@ -114,10 +115,4 @@ export class KubeClient {
   close(): void {
     this.agent.destroy();
   }
-}
-
-/** The message of a Kubernetes Status body, or the body itself. */
-export function statusMessage(body: unknown): string {
-  if (typeof body === 'object' && body !== null && 'message' in body) return String((body as { message: unknown }).message);
-  return typeof body === 'string' ? body.slice(0, 300) : JSON.stringify(body ?? '').slice(0, 300);
 }

@@ -16,7 +16,7 @@ const READINESS_TIMEOUT_MS = 10_000;
 export async function cmdAdd(ctx: CallContext): Promise<JsonObject> {
   const { conf, env, podRef, log } = ctx;
   await waitForReadiness(conf, READINESS_TIMEOUT_MS);
-  const client = kubeClientFor(conf);
+  const client = await kubeClientFor(conf);
   try {
     let pod: PodObject | undefined;
     if (client && podRef) {

@@ -10,7 +10,7 @@ import { getPod, kubeClientFor, type PodObject } from './kube.ts';
 /** Attachments derived from config (+ the pod when it can be read); `unknown` says what could not be known. */
 async function rederive(ctx: CallContext): Promise<{ attachments: CachedAttachment[]; unknown?: string }> {
   const { conf, env, podRef } = ctx;
-  const client = kubeClientFor(conf);
+  const client = await kubeClientFor(conf);
   try {
     let pod: PodObject | undefined;
     let unknown: string | undefined;

@@ -54,7 +54,7 @@ export async function cmdGc(ctx: CallContext): Promise<void> {
     for (const f of failures) errors.push(`stale ${entry.containerId}/${f.attachment.ifname} (${f.attachment.network}): ${f.error.message}`);
     removeCache(conf.cniDir, entry.containerId);
   }
-  const client = kubeClientFor(conf);
+  const client = await kubeClientFor(conf);
   try {
     const [cluster] = await planAttachments({ conf, client, pod: undefined, podRef: undefined, ifname: 'eth0', cniArgs: '', strictDevices: false });
     if (cluster) remember(cluster, undefined);

@@ -1,6 +1,7 @@
 // The Kubernetes objects the plugin reads: the pod being wired and NetworkAttachmentDefinitions.
 import { CniError, ErrorCode } from '../cni/errors.ts';
-import { KubeClient, statusMessage, type ApiCaller } from '../k8s/client.ts';
+import type { ApiCaller, KubeClient } from '../k8s/client.ts';
+import { statusMessage } from '../k8s/status-message.ts';
 import { inClusterAccess, loadKubeconfig } from '../k8s/kubeconfig.ts';
 import type { MultusConfig } from './config.ts';
 
@@ -20,11 +21,15 @@ export interface NadObject {
   spec?: { config?: string };
 }
 
-/** A client when the config names a kubeconfig or the process runs in-cluster; otherwise none. */
-export function kubeClientFor(conf: MultusConfig, env: NodeJS.ProcessEnv = process.env): KubeClient | undefined {
-  if (conf.kubeconfig) return new KubeClient(loadKubeconfig(conf.kubeconfig));
-  const access = inClusterAccess(env);
-  return access ? new KubeClient(access) : undefined;
+/**
+ * A client when the config names a kubeconfig or the process runs in-cluster; otherwise none. The
+ * client (and node:https with it) is loaded only here, so a DEL served from the cache never pays for it.
+ */
+export async function kubeClientFor(conf: MultusConfig, env: NodeJS.ProcessEnv = process.env): Promise<KubeClient | undefined> {
+  const access = conf.kubeconfig ? loadKubeconfig(conf.kubeconfig) : inClusterAccess(env);
+  if (!access) return undefined;
+  const { KubeClient } = await import('../k8s/client.ts');
+  return new KubeClient(access);
 }
 
 const enc = encodeURIComponent;

@@ -3,7 +3,8 @@
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import { parseNetworkConfig } from '../cni/netconf.ts';
 import { toCurrent, type CniDns } from '../cni/result.ts';
-import { statusMessage, type ApiCaller } from '../k8s/client.ts';
+import type { ApiCaller } from '../k8s/client.ts';
+import { statusMessage } from '../k8s/status-message.ts';
 import { NETWORK_STATUS_ANNOTATION } from './annotations.ts';
 import type { CachedAttachment } from './cache.ts';
 import { getPod, podPath, type PodObject } from './kube.ts';

@@ -13,7 +13,7 @@ export async function cmdStatus(ctx: CallContext): Promise<void> {
     throw new CniError(ErrorCode.IncompatibleVersion, `STATUS is not defined for cniVersion ${conf.cniVersion} (needs 1.1.0)`);
   }
   await waitForReadiness(conf, 1000, ErrorCode.NotAvailable);
-  const client = kubeClientFor(conf);
+  const client = await kubeClientFor(conf);
   try {
     const [cluster] = await planAttachments({ conf, client, pod: undefined, podRef: undefined, ifname: env.ifname || 'eth0', cniArgs: '', strictDevices: false });
     if (!cluster) return;
