@@ -128,6 +128,15 @@ describe.skipIf(skipReason !== undefined)('embedded API server via kubectl', () 
     expect(dup.stderr).toBe('Error from server (AlreadyExists): namespaces "me2e-k1" already exists\n');
   });
 
+  it('answers cluster-info and creates secrets and services with kubectl\'s protobuf bodies', async () => {
+    expect(await ok('cluster-info')).toContain(`Kubernetes control plane is running at ${ts.server.url}`);
+    expect(await ok('create', 'secret', 'generic', 's1', '-n', 'me2e-k1', '--from-literal=a=b')).toBe('secret/s1 created\n');
+    expect(await ok('get', 'secret', 's1', '-n', 'me2e-k1', '-o', 'jsonpath={.type} {.data.a}')).toBe('Opaque Yg==');
+    expect(await ok('create', 'service', 'clusterip', 'web', '-n', 'me2e-k1', '--tcp=80:8080')).toBe('service/web created\n');
+    const svc = JSON.parse(await ok('get', 'svc', 'web', '-n', 'me2e-k1', '-o', 'json')) as { spec: unknown };
+    expect(svc.spec).toEqual({ type: 'ClusterIP', sessionAffinity: 'None', selector: { app: 'web' }, ports: [{ name: '80-8080', protocol: 'TCP', port: 80, targetPort: 8080 }] });
+  });
+
   it('deletes from a file, then the namespace', async () => {
     expect(await ok('delete', '-n', 'me2e-k1', '-f', join(ts.dir, 'workload.yaml')))
       .toBe('networkattachmentdefinition.k8s.cni.cncf.io "macvlan-a" deleted\npod "p1" deleted\n');

@@ -51,6 +51,8 @@ const builtin = (plural: string, group = ''): ResourceType => BUILTIN_TYPES.find
 const NAMESPACES = builtin('namespaces');
 const PODS = builtin('pods');
 const SERVICE_ACCOUNTS = builtin('serviceaccounts');
+const SERVICES = builtin('services');
+const SECRETS = builtin('secrets');
 const CRDS = builtin('customresourcedefinitions', 'apiextensions.k8s.io');
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -231,6 +233,11 @@ export class ObjectApi {
     } else if (t === PODS) {
       defaultPodSpec(o.spec as JsonObject);
       o.status = { phase: 'Pending', qosClass: 'BestEffort' };
+    } else if (t === SERVICES) {
+      o.spec = { type: 'ClusterIP', sessionAffinity: 'None', ...(isObject(o.spec) ? o.spec : {}) };
+      o.status = { loadBalancer: {} };
+    } else if (t === SECRETS) {
+      o.type ??= 'Opaque';
     }
   }
 

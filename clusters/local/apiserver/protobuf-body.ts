@@ -1,10 +1,10 @@
 // Request bodies in Kubernetes' protobuf encoding. kubectl's typed clients (`kubectl create
-// namespace|configmap|serviceaccount`, typed deletes) send `application/vnd.kubernetes.protobuf`; we decode those
+// namespace|configmap|serviceaccount|secret|service`, typed deletes) send `application/vnd.kubernetes.protobuf`; we decode those
 // few types into their JSON form. Responses are always JSON (clients accept it).
 
 import { ApiError, type JsonObject } from './errors.ts';
 
-type FieldType = 'string' | 'int' | 'bool' | 'bytes' | 'time' | 'stringMap' | 'bytesMap' | 'strings' | Schema | [Schema];
+type FieldType = 'string' | 'int' | 'bool' | 'bytes' | 'time' | 'intOrString' | 'stringMap' | 'bytesMap' | 'strings' | Schema | [Schema];
 interface Schema { [field: number]: [name: string, type: FieldType] }
 
 const TIME: FieldType = 'time';
@@ -23,6 +23,15 @@ const SCHEMAS: Record<string, Schema> = {
   ServiceAccount: {
     1: ['metadata', OBJECT_META], 2: ['secrets', [OBJECT_REFERENCE]], 3: ['imagePullSecrets', [{ 1: ['name', 'string'] }]],
     4: ['automountServiceAccountToken', 'bool'],
+  },
+  Secret: { 1: ['metadata', OBJECT_META], 2: ['data', 'bytesMap'], 3: ['type', 'string'], 4: ['stringData', 'stringMap'], 5: ['immutable', 'bool'] },
+  Service: {
+    1: ['metadata', OBJECT_META],
+    2: ['spec', {
+      1: ['ports', [{ 1: ['name', 'string'], 2: ['protocol', 'string'], 3: ['port', 'int'], 4: ['targetPort', 'intOrString'], 5: ['nodePort', 'int'] }]],
+      2: ['selector', 'stringMap'], 3: ['clusterIP', 'string'], 4: ['type', 'string'], 5: ['externalIPs', 'strings'],
+      7: ['sessionAffinity', 'string'], 10: ['externalName', 'string'], 18: ['clusterIPs', 'strings'],
+    }],
   },
   DeleteOptions: {
     1: ['gracePeriodSeconds', 'int'], 2: ['preconditions', { 1: ['uid', 'string'], 2: ['resourceVersion', 'string'] }],
@@ -104,12 +113,26 @@ function decodeMessage(buf: Buffer, schema: Schema): JsonObject {
     const wire = tag & 7;
     if (!field) { r.skip(wire); continue; }
     const [name, type] = field;
-    if (type === 'int') { out[name] = Number(BigInt.asIntN(64, r.varint())); continue; }
-    if (type === 'bool') { out[name] = r.varint() !== 0n; continue; }
+    // Zero values are left out, as the JSON form of these fields omits them (omitempty).
+    if (type === 'int') {
+      const n = Number(BigInt.asIntN(64, r.varint()));
+      if (n !== 0) out[name] = n;
+      continue;
+    }
+    if (type === 'bool') {
+      if (r.varint() !== 0n) out[name] = true;
+      continue;
+    }
     const data = r.bytes();
-    if (type === 'string') out[name] = data.toString('utf8');
+    if (type === 'string') {
+      if (data.length) out[name] = data.toString('utf8');
+    }
     else if (type === 'bytes') out[name] = Buffer.from(data);
     else if (type === 'time') out[name] = decodeTime(data);
+    else if (type === 'intOrString') {
+      const v = decodeMessage(data, { 1: ['type', 'int'], 2: ['intVal', 'int'], 3: ['strVal', 'string'] });
+      out[name] = v.type === 1 ? String(v.strVal ?? '') : Number(v.intVal ?? 0);
+    }
     else if (type === 'strings') out[name] = [...((out[name] as string[] | undefined) ?? []), data.toString('utf8')];
     else if (type === 'stringMap' || type === 'bytesMap') {
       const [k, v] = decodeMapEntry(data, type === 'bytesMap');

@@ -45,6 +45,10 @@ export const BUILTIN_TYPES: ResourceType[] = [
   core('events', 'Event', true, { shortNames: ['ev'] }),
   core('serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'] }),
   core('configmaps', 'ConfigMap', true, { shortNames: ['cm'] }),
+  // Stored only (no cluster IPs, endpoints or token controllers): enough for kubectl cluster-info,
+  // `get all` and manifests that carry them along.
+  core('secrets', 'Secret', true),
+  core('services', 'Service', true, { shortNames: ['svc'], categories: ['all'], statusSubresource: true }),
   {
     group: 'apiextensions.k8s.io', versions: ['v1'], plural: 'customresourcedefinitions', singular: 'customresourcedefinition',
     kind: 'CustomResourceDefinition', listKind: 'CustomResourceDefinitionList', namespaced: false, shortNames: ['crd', 'crds'],

@@ -139,6 +139,19 @@ const PRINTERS: Record<string, Printer> = {
     columns: [NAME, col('Data'), AGE],
     row: (o) => [name(o), String(Object.keys(obj(o.data)).length + Object.keys(obj(o.binaryData)).length), created(o)],
   },
+  '/secrets': {
+    columns: [NAME, col('Type'), col('Data'), AGE],
+    row: (o) => [name(o), String(o.type ?? 'Opaque'), String(Object.keys(obj(o.data)).length), created(o)],
+  },
+  '/services': {
+    columns: [NAME, col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), AGE, col('Selector', 'string', 1)],
+    row: (o) => {
+      const spec = obj(o.spec);
+      const ports = arr(spec.ports).map((p) => `${String(p.port)}${p.nodePort ? `:${String(p.nodePort)}` : ''}/${String(p.protocol ?? 'TCP')}`);
+      const selector = Object.entries(obj(spec.selector)).map(([k, v]) => `${k}=${String(v)}`);
+      return [name(o), String(spec.type ?? 'ClusterIP'), String(spec.clusterIP ?? '<none>'), '<none>', ports.join(',') || '<none>', created(o), selector.join(',') || '<none>'];
+    },
+  },
   'apiextensions.k8s.io/customresourcedefinitions': {
     columns: [NAME, col('Created At', 'date')],
     row: (o) => [name(o), String(obj(o.metadata).creationTimestamp ?? '')],
