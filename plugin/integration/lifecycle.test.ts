@@ -271,4 +271,18 @@ describe.skipIf(reason !== undefined)('plugin lifecycle (built plugin, real netn
     expect(bed.cacheFiles()).toEqual([]);
     expect(bed.recorded()).toEqual([`ADD net2 ${bed.containerId}`, `DEL net2 ${bed.containerId}`]);
   });
+
+  it('DEL after the runtime removed the netns (empty CNI_NETNS) releases every address', async () => {
+    await bed.nad('default', 'mv', bed.macvlan());
+    const args = await bed.createPod('default', 'nonetns', { 'k8s.v1.cni.cncf.io/networks': 'mv' });
+    const conf = bed.multusConf();
+    expect((await bed.call('ADD', conf, args)).code).toBe(0);
+    expect(bed.ipamAllocations()).toHaveLength(2);
+    bed.pod.destroy();
+    const del = await bed.call('DEL', conf, args, { netns: '' });
+    expect(del).toMatchObject({ code: 0, stdout: '' });
+    expect(bed.ipamAllocations()).toEqual([]);
+    expect(bed.cacheFiles()).toEqual([]);
+    expect((await bed.call('DEL', conf, args, { netns: '' })).code).toBe(0);
+  });
 });

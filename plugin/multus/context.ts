@@ -24,6 +24,7 @@ export function podRefFromArgs(args: string): PodRef | undefined {
   return { namespace, name, uid: m.get('K8S_POD_UID') ?? '' };
 }
 
+/** `netns` is always the runtime's (never a cached path: it may name another namespace by now). */
 export function delegationContext(ctx: CallContext, netns = ctx.env.netns): DelegationContext {
   return { containerId: ctx.env.containerId, netns, path: delegatePath(ctx.conf, ctx.env.path), log: ctx.log };
 }

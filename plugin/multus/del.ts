@@ -58,7 +58,7 @@ export async function cmdDel(ctx: CallContext): Promise<void> {
     entry = { version: 1, containerId: env.containerId, netns: env.netns, ifname: env.ifname, cniVersion: conf.cniVersion, complete: true, attachments: derived.attachments };
   }
   log.verbose('deleting attachments', { from: cached.kind === 'entry' ? 'cache' : 'pod and config', attachments: entry.attachments.map((a) => `${a.network}@${a.ifname}`) });
-  const failures = await deleteAttachments(entry.attachments, delegationContext(ctx, env.netns || entry.netns));
+  const failures = await deleteAttachments(entry.attachments, delegationContext(ctx, env.netns));
   if (!failures.length) {
     removeCache(conf.cniDir, env.containerId);
     return;

@@ -50,7 +50,8 @@ export async function cmdGc(ctx: CallContext): Promise<void> {
       continue;
     }
     log.verbose('GC: removing stale attachment', { containerId: entry.containerId, ifname: entry.ifname });
-    const failures = await deleteAttachments(entry.attachments, { ...delegationContext(ctx, entry.netns), containerId: entry.containerId });
+    // No netns: GC may assume it is gone, and a cached path could name a different namespace by now.
+    const failures = await deleteAttachments(entry.attachments, { ...delegationContext(ctx, ''), containerId: entry.containerId });
     for (const f of failures) errors.push(`stale ${entry.containerId}/${f.attachment.ifname} (${f.attachment.network}): ${f.error.message}`);
     removeCache(conf.cniDir, entry.containerId);
   }
