@@ -81,7 +81,7 @@ function finalizers(o: JsonObject): unknown[] {
 
 /** Spec-like content, whose change bumps metadata.generation. */
 function specOf(o: JsonObject): JsonObject {
-  const { metadata: _m, status: _s, ...rest } = o;
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = o;
   return rest;
 }
 

@@ -92,6 +92,8 @@ export class WatchHub {
     };
     req.on('close', finish);
     res.on('close', finish);
+    // A client that vanishes mid-write must end only its own stream, never the server.
+    res.on('error', finish);
 
     const key = resourceKey(type);
     if (sinceRv === undefined) {
