@@ -138,7 +138,7 @@ describe.skipIf(reason !== undefined)('pod network selection (built plugin, real
     expect(bed.recordedConf('ADD', 'net1')['name']).toBe('ondisk');
     const status = JSON.parse((await bed.podAnnotations('default', 'alt'))['k8s.v1.cni.cncf.io/network-status'] ?? '[]') as Record<string, unknown>[];
     expect(status.map((s) => [s['name'], s['default']])).toEqual([
-      ['alt', true],
+      ['kube-system/alt', true],
       ['default/ondisk', false],
     ]);
     expect((await bed.call('DEL', bed.multusConf(), args)).code).toBe(0);

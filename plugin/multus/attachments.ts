@@ -55,7 +55,12 @@ async function clusterNetwork(input: PlanInput): Promise<Planned> {
     }
     return { res: await resolveNad(client, conf.confDir, sel.namespace, sel.name), sel, isDefault: true };
   }
-  if (conf.clusterNetwork) return { res: await resolveNetworkRef(conf.clusterNetwork, client, conf.multusNamespace, conf.confDir), isDefault: true };
+  if (conf.clusterNetwork) {
+    // The configured cluster network goes by its network name even when it is kept in a NAD; a
+    // default network the pod chose by annotation keeps its "namespace/name".
+    const res = await resolveNetworkRef(conf.clusterNetwork, client, conf.multusNamespace, conf.confDir);
+    return { res: { ...res, id: res.net.name }, isDefault: true };
+  }
   const first = conf.delegates?.[0];
   const net = parseNetworkConfig(first, 'multus config delegates[0]');
   return { res: { id: net.name, net }, isDefault: true };

@@ -12,7 +12,7 @@ describe('network-status entries', () => {
     const entries = buildNetworkStatus(
       [
         attachment({
-          network: 'kube-system/pods-nad',
+          network: 'pods',
           isDefault: true,
           ifname: 'eth0',
           netConf: { cniVersion: '1.0.0', name: 'pods', type: 'bridge' },

@@ -22,10 +22,8 @@ export interface NetworkStatusEntry {
 }
 
 export function statusEntry(a: CachedAttachment, netns: string): NetworkStatusEntry {
-  const net = parseNetworkConfig(a.netConf, a.network);
-  const version = net.cniVersion;
-  // The cluster network is named by its network name, whether it came from a NAD or a file.
-  const entry: NetworkStatusEntry = { name: a.isDefault ? net.name : a.network, default: a.isDefault };
+  const entry: NetworkStatusEntry = { name: a.network, default: a.isDefault };
+  const version = parseNetworkConfig(a.netConf, a.network).cniVersion;
   if (a.result !== undefined && a.result !== null) {
     const r = toCurrent(a.result, version);
     // The first interface inside the sandbox is the attachment's (multi-net spec §5.3.2.1).
