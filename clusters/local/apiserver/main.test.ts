@@ -66,8 +66,12 @@ describe('main.ts process', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
 
+    expect(ready).not.toHaveProperty('token');
     const servingCert = await readFile(join(certDir, 'apiserver.crt'), 'utf8');
     const again = await start(['--cert-dir', certDir, '--port', '0', '--token-file', tokenFile]);
+    const noFile = await start(['--cert-dir', certDir, '--port', '0']);
+    expect((await request(`${noFile.ready.url}/api/v1/namespaces`, ca, (noFile.ready as Ready & { token: string }).token)).code).toBe(200);
+    noFile.child.kill('SIGTERM');
     expect(await readFile(again.ready.caFile, 'utf8')).toBe(ca);
     expect(await readFile(join(certDir, 'apiserver.crt'), 'utf8')).toBe(servingCert);
     expect((await request(`${again.ready.url}/api/v1/namespaces`, ca, token)).code).toBe(200);

@@ -1,6 +1,7 @@
 // Process entry of the embedded API server (contract A):
 //   node --import tsx clusters/local/apiserver/main.ts --cert-dir D --host H [--host H2] --port P --token-file F
-// Prints one JSON line {"ready":true,"url":...,"port":...} once serving; exits cleanly on SIGTERM/SIGINT.
+// Prints one JSON line {"ready":true,"url":...,"port":...,"caFile":...} once serving (plus "token" when
+// no --token-file was given); exits cleanly on SIGTERM/SIGINT.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -72,7 +73,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  process.stdout.write(`${JSON.stringify({ ready: true, url: server.url, port: server.port, caFile: server.caFile })}\n`);
+  // Without --token-file the generated token would be lost, so the ready line carries it.
+  const ready = { ready: true, url: server.url, port: server.port, caFile: server.caFile, ...(tokenFile ? {} : { token: server.token }) };
+  process.stdout.write(`${JSON.stringify(ready)}\n`);
 }
 
 main().catch((err: unknown) => {
