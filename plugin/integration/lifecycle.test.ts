@@ -150,6 +150,8 @@ describe.skipIf(reason !== undefined)('plugin lifecycle (built plugin, real netn
     const missing = await bed.call('ADD', bed.multusConf(), `K8S_POD_NAMESPACE=default;K8S_POD_NAME=ghost;K8S_POD_UID=x`);
     expect(missing.json).toMatchObject({ code: 102, msg: 'pod default/ghost not found' });
     const args = await bed.createPod('default', 'p3');
+    const stale = await bed.call('ADD', bed.multusConf(), args.replace(/K8S_POD_UID=[^;]+/, 'K8S_POD_UID=0000-old'));
+    expect(stale.json).toMatchObject({ code: 102, msg: expect.stringMatching(/^pod default\/p3 has UID .+, expected 0000-old \(the pod was recreated\)$/) });
     await bed.stopApi();
     const start = Date.now();
     const down = await bed.call('ADD', bed.multusConf(), args);
