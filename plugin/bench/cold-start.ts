@@ -1,14 +1,14 @@
 // npm run bench:plugin — cold-start cost of the bundled plugin next to a bare `node -e 0`:
-// VERSION, and ADD/DEL with a trivial delegate (fixtures/delegates/fail, a sh script) and no API.
+// VERSION, and ADD/DEL with a trivial delegate (a 3-line sh script written here) and no API; the
+// delegate's own cost is measured too, so the plugin's share of ADD/DEL can be read off.
 // Target: VERSION under 1.3× a bare Node start. Runs are interleaved so machine noise hits both.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PLUGIN = join(ROOT, 'plugin/dist/multus');
-const DELEGATES = join(ROOT, 'fixtures/delegates');
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 20;
 const TARGET = 1.3;
@@ -35,16 +35,21 @@ function stats(xs: number[]): { median: number; p90: number; min: number } {
 const dir = mkdtempSync(join(tmpdir(), 'me2ep-bench-'));
 try {
   const base = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
+  const delegates = join(dir, 'bin');
+  const trivial = join(delegates, 'trivial');
+  mkdirSync(delegates);
+  writeFileSync(trivial, '#!/bin/sh\ncat >/dev/null\n[ "$CNI_COMMAND" = ADD ] && echo \'{"cniVersion":"1.0.0","dns":{}}\'\nexit 0\n');
+  chmodSync(trivial, 0o755);
   const conf = JSON.stringify({
     cniVersion: '1.0.0',
     name: 'bench',
     type: 'multus',
     cniDir: join(dir, 'cache'),
-    binDir: DELEGATES,
-    delegates: [{ cniVersion: '1.0.0', name: 'trivial', type: 'fail' }],
+    binDir: delegates,
+    delegates: [{ cniVersion: '1.0.0', name: 'trivial', type: 'trivial' }],
   });
-  const cni = { ...base, CNI_CONTAINERID: 'bench', CNI_NETNS: '/var/run/netns/me2ep-bench-none', CNI_IFNAME: 'eth0', CNI_PATH: DELEGATES };
-  const samples = { bare: [] as number[], version: [] as number[], add: [] as number[], del: [] as number[] };
+  const cni = { ...base, CNI_CONTAINERID: 'bench', CNI_NETNS: '/var/run/netns/me2ep-bench-none', CNI_IFNAME: 'eth0', CNI_PATH: delegates };
+  const samples = { bare: [] as number[], version: [] as number[], add: [] as number[], del: [] as number[], delegate: [] as number[] };
   // one warm-up round so the page cache holds node and the bundle
   timeOnce(process.execPath, ['-e', '0'], '', base);
   timeOnce(PLUGIN, [], '{"cniVersion":"1.0.0"}', { ...base, CNI_COMMAND: 'VERSION' });
@@ -53,6 +58,7 @@ try {
     samples.version.push(timeOnce(PLUGIN, [], '{"cniVersion":"1.0.0"}', { ...base, CNI_COMMAND: 'VERSION' }));
     samples.add.push(timeOnce(PLUGIN, [], conf, { ...cni, CNI_COMMAND: 'ADD' }));
     samples.del.push(timeOnce(PLUGIN, [], conf, { ...cni, CNI_COMMAND: 'DEL' }));
+    samples.delegate.push(timeOnce(trivial, [], '{}', { ...cni, CNI_COMMAND: 'ADD' }));
   }
   const bare = stats(samples.bare);
   const rows = [
@@ -60,6 +66,7 @@ try {
     ['multus VERSION', stats(samples.version)],
     ['multus ADD (trivial delegate, no API)', stats(samples.add)],
     ['multus DEL (trivial delegate, no API)', stats(samples.del)],
+    ['  the trivial delegate alone', stats(samples.delegate)],
   ] as const;
   console.log(`cold start, ${RUNS} runs each, node ${process.version}, ${PLUGIN}`);
   console.log(`${'call'.padEnd(40)} ${'median ms'.padStart(10)} ${'p90 ms'.padStart(8)} ${'min ms'.padStart(8)} ${'× node'.padStart(7)}`);
