@@ -63,11 +63,16 @@ function parseJson(text: string, what: string): unknown {
 }
 
 /** An object body in JSON, YAML or (for the few kinds kubectl's typed clients send) protobuf. */
-async function readObject(req: IncomingMessage, what: string, emptyAs?: JsonObject): Promise<unknown> {
+async function readObject(req: IncomingMessage, what: string, emptyAs?: JsonObject, write?: WriteOptions): Promise<unknown> {
   const body = await readBody(req);
   if (emptyAs && body.toString('utf8').trim() === '') return emptyAs;
   const contentType = req.headers['content-type'] ?? '';
-  if (contentType.startsWith('application/vnd.kubernetes.protobuf')) return decodeProtobufObject(body);
+  if (contentType.startsWith('application/vnd.kubernetes.protobuf')) {
+    const decoded = decodeProtobufObject(body);
+    if (write) write.metadataOnly = decoded.metadataOnly;
+    else if (decoded.metadataOnly) throw badRequest(`${what}: a protobuf ${String(decoded.object.kind)} is only accepted for updates; send JSON`);
+    return decoded.object;
+  }
   if (contentType.startsWith('application/yaml')) {
     try {
       return parseYaml(body.toString('utf8'));
@@ -249,7 +254,7 @@ export class ApiHandler {
         }
         case 'POST':
           if (target.namespace === undefined && target.type.namespaced) throw methodNotAllowed('POST on a cluster-wide list of a namespaced resource');
-          return sendJson(res, 201, api.create(target, await readObject(req, 'create'), write), 'application/json', warnings);
+          return sendJson(res, 201, api.create(target, await readObject(req, 'create', undefined, write), write), 'application/json', warnings);
         case 'DELETE': {
           const items = api.deleteCollection(target, select(), await this.deleteOptions(req, q));
           const apiVersion = target.type.group ? `${target.type.group}/${target.version}` : target.version;
@@ -267,7 +272,7 @@ export class ApiHandler {
         return sendJson(res, 200, o);
       }
       case 'PUT':
-        return sendJson(res, 200, api.update(target, await readObject(req, 'update'), write), 'application/json', warnings);
+        return sendJson(res, 200, api.update(target, await readObject(req, 'update', undefined, write), write), 'application/json', warnings);
       case 'PATCH': {
         const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
         return sendJson(res, 200, api.patch(target, contentType, parseJson((await readBody(req)).toString('utf8'), 'patch'), write), 'application/json', warnings);

@@ -31,6 +31,8 @@ export interface WriteOptions {
   fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
   /** Filled with warnings for the client (sent as `Warning` headers). */
   warnings?: string[];
+  /** The body carried only metadata (a partially decoded protobuf Pod); everything else stays as stored. */
+  metadataOnly?: boolean;
 }
 
 export interface DeleteOptions {
@@ -178,6 +180,7 @@ export class ObjectApi {
 
   create(target: Target, body: unknown, opts: WriteOptions = {}): JsonObject {
     const dryRun = opts.dryRun === true;
+    if (opts.metadataOnly) throw unsupportedMediaType(`protobuf ${target.type.kind} bodies are only accepted for updates; send application/json`);
     const t = target.type;
     if (!isObject(body)) throw badRequest(`the body of the request must be a JSON object (${t.kind})`);
     if (body.kind !== undefined && body.kind !== t.kind) {
@@ -287,7 +290,8 @@ export class ObjectApi {
     const old = this.mustGet(t, target.namespace, name);
     const rv = m.resourceVersion;
     if (rv !== undefined && rv !== '' && rv !== meta(old).resourceVersion) throw conflict(t, name, STALE_OBJECT);
-    return this.commit(target, old, structuredClone(body), opts);
+    const incoming = opts.metadataOnly ? { ...structuredClone(old), metadata: structuredClone(m) } : structuredClone(body);
+    return this.commit(target, old, incoming, opts);
   }
 
   patch(target: Target, contentType: string, body: unknown, opts: WriteOptions = {}): JsonObject {

@@ -4,7 +4,7 @@
 
 import { ApiError, type JsonObject } from './errors.ts';
 
-type FieldType = 'string' | 'int' | 'bool' | 'bytes' | 'time' | 'intOrString' | 'stringMap' | 'bytesMap' | 'strings' | Schema | [Schema];
+type FieldType = 'string' | 'int' | 'bool' | 'bytes' | 'time' | 'microTime' | 'intOrString' | 'stringMap' | 'bytesMap' | 'strings' | Schema | [Schema];
 interface Schema { [field: number]: [name: string, type: FieldType] }
 
 const TIME: FieldType = 'time';
@@ -33,6 +33,16 @@ const SCHEMAS: Record<string, Schema> = {
       7: ['sessionAffinity', 'string'], 10: ['externalName', 'string'], 18: ['clusterIPs', 'strings'],
     }],
   },
+  // Pods only as far as their metadata: enough for upstream Go Multus, which writes the
+  // network-status annotation with a protobuf UpdateStatus; the server keeps spec and status.
+  Pod: { 1: ['metadata', OBJECT_META] },
+  Event: {
+    1: ['metadata', OBJECT_META], 2: ['involvedObject', OBJECT_REFERENCE], 3: ['reason', 'string'], 4: ['message', 'string'],
+    5: ['source', { 1: ['component', 'string'], 2: ['host', 'string'] }], 6: ['firstTimestamp', TIME], 7: ['lastTimestamp', TIME],
+    8: ['count', 'int'], 9: ['type', 'string'], 10: ['eventTime', 'microTime'], 12: ['action', 'string'],
+    14: ['reportingComponent', 'string'], 15: ['reportingInstance', 'string'],
+  },
+  Binding: { 1: ['metadata', OBJECT_META], 2: ['target', OBJECT_REFERENCE] },
   DeleteOptions: {
     1: ['gracePeriodSeconds', 'int'], 2: ['preconditions', { 1: ['uid', 'string'], 2: ['resourceVersion', 'string'] }],
     4: ['propagationPolicy', 'string'], 5: ['dryRun', 'strings'],
@@ -93,15 +103,19 @@ function decodeMapEntry(buf: Buffer, valueAsBytes: boolean): [string, string] {
   return [key, value];
 }
 
-function decodeTime(buf: Buffer): string {
+/** meta/v1 Time (RFC 3339 seconds) or MicroTime (microseconds): {seconds = 1, nanos = 2}. */
+function decodeTime(buf: Buffer, micro: boolean): string {
   const r = new Reader(buf);
   let seconds = 0n;
+  let nanos = 0n;
   while (!r.done()) {
     const tag = Number(r.varint());
     if (tag >>> 3 === 1 && (tag & 7) === 0) seconds = r.varint();
+    else if (tag >>> 3 === 2 && (tag & 7) === 0) nanos = r.varint();
     else r.skip(tag & 7);
   }
-  return new Date(Number(seconds) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const iso = new Date(Number(seconds) * 1000).toISOString();
+  return micro ? iso.replace(/\.\d{3}Z$/, `.${String(nanos / 1000n).padStart(6, '0')}Z`) : iso.replace(/\.\d{3}Z$/, 'Z');
 }
 
 function decodeMessage(buf: Buffer, schema: Schema): JsonObject {
@@ -128,7 +142,7 @@ function decodeMessage(buf: Buffer, schema: Schema): JsonObject {
       if (data.length) out[name] = data.toString('utf8');
     }
     else if (type === 'bytes') out[name] = Buffer.from(data);
-    else if (type === 'time') out[name] = decodeTime(data);
+    else if (type === 'time' || type === 'microTime') out[name] = decodeTime(data, type === 'microTime');
     else if (type === 'intOrString') {
       const v = decodeMessage(data, { 1: ['type', 'int'], 2: ['intVal', 'int'], 3: ['strVal', 'string'] });
       out[name] = v.type === 1 ? String(v.strVal ?? '') : Number(v.intVal ?? 0);
@@ -143,8 +157,14 @@ function decodeMessage(buf: Buffer, schema: Schema): JsonObject {
   return out;
 }
 
-/** The JSON form of a protobuf-encoded object of one of the kinds kubectl creates with typed clients. */
-export function decodeProtobufObject(body: Buffer): JsonObject {
+export interface DecodedObject {
+  object: JsonObject;
+  /** Only metadata was decoded (Pod): the server keeps everything else as stored. */
+  metadataOnly: boolean;
+}
+
+/** The JSON form of a protobuf-encoded object of one of the kinds kubectl and Go Multus send. */
+export function decodeProtobufObject(body: Buffer): DecodedObject {
   if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) throw unsupported('missing the k8s protobuf envelope');
   const unknown = decodeMessage(body.subarray(4), UNKNOWN);
   const typeMeta = (unknown.typeMeta ?? {}) as JsonObject;
@@ -152,5 +172,5 @@ export function decodeProtobufObject(body: Buffer): JsonObject {
   const schema = SCHEMAS[kind];
   if (!schema) throw unsupported(`kind ${JSON.stringify(kind)}`);
   const obj = decodeMessage((unknown.raw as Buffer | undefined) ?? Buffer.alloc(0), schema);
-  return { apiVersion: typeMeta.apiVersion, kind, ...obj };
+  return { object: { apiVersion: typeMeta.apiVersion, kind, ...obj }, metadataOnly: kind === 'Pod' };
 }
