@@ -106,20 +106,21 @@ describe.skipIf(reason !== undefined)('pod network selection (built plugin, real
     await expectNothingLeft();
   });
 
-  it('enforces namespaceIsolation except for globalNamespaces', async () => {
+  it('enforces namespaceIsolation except for "default" and globalNamespaces', async () => {
     await bed.namespace('team-a');
     await bed.namespace('shared');
     await bed.nad('shared', 'mv', bed.macvlan());
     const conf = bed.multusConf({ namespaceIsolation: true });
-    const args = await bed.createPod('team-a', 'iso', { 'k8s.v1.cni.cncf.io/networks': 'default/mv' });
+    const args = await bed.createPod('team-a', 'iso', { 'k8s.v1.cni.cncf.io/networks': 'shared/mv' });
     const r = await bed.call('ADD', conf, args);
-    expect(r.json).toMatchObject({ code: 7, msg: expect.stringContaining('namespace isolation: pod in namespace "team-a" may not use network default/mv') });
+    expect(r.json).toMatchObject({ code: 7, msg: 'namespace isolation: pod in namespace "team-a" may not use network shared/mv (allowed: its own namespace and default)' });
     await expectNothingLeft();
     await bed.must('DELETE', '/api/v1/namespaces/team-a/pods/iso');
-    const ok = await bed.createPod('team-a', 'iso2', { 'k8s.v1.cni.cncf.io/networks': 'shared/mv' });
+    // "shared" once listed in globalNamespaces, and "default" always (as upstream)
+    const ok = await bed.createPod('team-a', 'iso2', { 'k8s.v1.cni.cncf.io/networks': 'shared/mv,default/mv' });
     const r2 = await bed.call('ADD', { ...conf, globalNamespaces: 'shared' }, ok);
     expect(r2.code, r2.stdout).toBe(0);
-    expect(podInterfaces(bed)).toEqual(['eth0', 'net1']);
+    expect(podInterfaces(bed)).toEqual(['eth0', 'net1', 'net2']);
     expect((await bed.call('DEL', conf, ok)).code).toBe(0);
     await expectNothingLeft();
   });

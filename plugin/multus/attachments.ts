@@ -66,11 +66,13 @@ async function clusterNetwork(input: PlanInput): Promise<Planned> {
   return { res: { id: net.name, net }, isDefault: true };
 }
 
+/** Under namespaceIsolation, as upstream: the pod's namespace, "default" (always), and globalNamespaces. */
 function checkIsolation(conf: MultusConfig, podNs: string, sel: NetworkSelection): void {
-  if (!conf.namespaceIsolation || sel.namespace === podNs || conf.globalNamespaces.includes(sel.namespace)) return;
+  const global = ['default', ...conf.globalNamespaces.filter((n) => n !== 'default')];
+  if (!conf.namespaceIsolation || sel.namespace === podNs || global.includes(sel.namespace)) return;
   throw new CniError(
     ErrorCode.InvalidConfig,
-    `namespace isolation: pod in namespace "${podNs}" may not use network ${sel.namespace}/${sel.name} (allowed: its own namespace${conf.globalNamespaces.length ? ` and ${conf.globalNamespaces.join(', ')}` : ''})`,
+    `namespace isolation: pod in namespace "${podNs}" may not use network ${sel.namespace}/${sel.name} (allowed: its own namespace and ${global.join(', ')})`,
   );
 }
 
