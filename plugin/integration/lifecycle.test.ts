@@ -287,4 +287,23 @@ describe.skipIf(reason !== undefined)('plugin lifecycle (built plugin, real netn
     expect(bed.cacheFiles()).toEqual([]);
     expect((await bed.call('DEL', conf, args, { netns: '' })).code).toBe(0);
   });
+
+  it('a network whose ADD and DEL both fail is rolled back, retried once by the runtime DEL, and does not block the pod', async () => {
+    await bed.nad('default', 'mv', bed.macvlan());
+    await bed.nad('default', 'hopeless', bed.recorder({ failOn: 'ADD,DEL' }));
+    const args = await bed.createPod('default', 'hopeless', { 'k8s.v1.cni.cncf.io/networks': 'mv,hopeless' });
+    const conf = bed.multusConf();
+    const add = await bed.call('ADD', conf, args);
+    expect(add.json).toMatchObject({ code: 111, msg: expect.stringContaining('network default/hopeless (interface net2): ADD') });
+    expect(podInterfaces(bed)).toEqual([]);
+    expect(bed.ipamAllocations()).toEqual([]);
+    // the rollback DEL of net2 failed: it stays recorded for the runtime's DEL
+    const cache = JSON.parse(readFileSync(join(bed.cniDir, bed.containerId), 'utf8')) as { attachments: { network: string; addFailed?: boolean }[] };
+    expect(cache.attachments).toEqual([expect.objectContaining({ network: 'default/hopeless', addFailed: true })]);
+    const del = await bed.call('DEL', conf, args);
+    expect(del).toMatchObject({ code: 0, stdout: '' });
+    expect(bed.cacheFiles()).toEqual([]);
+    expect(bed.recorded()).toEqual([`ADD net2 ${bed.containerId}`, `DEL net2 ${bed.containerId}`, `DEL net2 ${bed.containerId}`]);
+    expect(bed.logLines().some((l) => l['msg'] === 'DEL of an attachment whose ADD had failed also failed; not retried' && l['network'] === 'default/hopeless')).toBe(true);
+  });
 });

@@ -45,7 +45,12 @@ export async function cmdAdd(ctx: CallContext): Promise<JsonObject> {
     try {
       for (const a of attachments) {
         done++;
-        a.result = await addAttachment(a, dctx);
+        try {
+          a.result = await addAttachment(a, dctx);
+        } catch (e) {
+          a.addFailed = true;
+          throw e;
+        }
         writeCache(conf.cniDir, entry);
       }
       await applyDefaultRoute(env.netns, attachments);

@@ -17,6 +17,8 @@ export interface CachedAttachment {
   capabilityArgs: JsonObject;
   /** The delegate's ADD result, in its own cniVersion; absent until its ADD returned. */
   result?: unknown;
+  /** Its ADD failed (and was rolled back): a DEL failure of it is logged, not returned. */
+  addFailed?: boolean;
   defaultRoute?: string[];
   resourceName?: string;
   deviceId?: string;

@@ -58,7 +58,13 @@ export async function cmdDel(ctx: CallContext): Promise<void> {
     entry = { version: 1, containerId: env.containerId, netns: env.netns, ifname: env.ifname, cniVersion: conf.cniVersion, complete: true, attachments: derived.attachments };
   }
   log.verbose('deleting attachments', { from: cached.kind === 'entry' ? 'cache' : 'pod and config', attachments: entry.attachments.map((a) => `${a.network}@${a.ifname}`) });
-  const failures = await deleteAttachments(entry.attachments, delegationContext(ctx, env.netns));
+  const all = await deleteAttachments(entry.attachments, delegationContext(ctx, env.netns));
+  // An attachment whose own ADD failed usually fails DEL for the same reason (e.g. a missing macvlan
+  // master); it was already rolled back once, so its failure is logged but does not block the pod.
+  const failures = all.filter((f) => !f.attachment.addFailed);
+  for (const f of all.filter((x) => x.attachment.addFailed)) {
+    log.error('DEL of an attachment whose ADD had failed also failed; not retried', { network: f.attachment.network, ifname: f.attachment.ifname, error: f.error.message });
+  }
   if (!failures.length) {
     removeCache(conf.cniDir, env.containerId);
     return;
