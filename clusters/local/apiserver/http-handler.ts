@@ -228,6 +228,8 @@ export class ApiHandler {
         resourceVersion: q.get('resourceVersion') ?? undefined,
         timeoutSeconds: intParam(q, 'timeoutSeconds'),
         table: wantsTable(req) ? includeObject(q) : undefined,
+        bookmarks: boolParam(q.get('allowWatchBookmarks')),
+        sendInitialEvents: boolParam(q.get('sendInitialEvents')),
       });
       return;
     }

@@ -93,6 +93,17 @@ describe('watch, informers and object lifecycle', () => {
     expect(events).toEqual(['MODIFIED after yes', 'ADDED after yes']);
   });
 
+  it('ends the initial events of a watch-list (sendInitialEvents) with a BOOKMARK', async () => {
+    const events: string[] = [];
+    const ctl = await new k8s.Watch(kc).watch(`/api/v1/namespaces/${NS}/pods`,
+      { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan', allowWatchBookmarks: true },
+      (type, o: k8s.V1Pod) => events.push(type === 'BOOKMARK' ? `BOOKMARK ${o.metadata?.annotations?.['k8s.io/initial-events-end']}` : `${type} ${o.metadata?.name}`),
+      () => undefined);
+    await until(() => events.length >= 2, 'initial events and bookmark');
+    ctl.abort();
+    expect(events).toEqual(['ADDED after', 'BOOKMARK true']);
+  });
+
   it('registers nodes, keeps node status on main writes, binds pods through pods/binding', async () => {
     await core.createNode({ body: { metadata: { name: 'node-1' }, status: { capacity: { 'netdevsim.io/vf': '4' } } } });
     const patched = await core.patchNodeStatus({ name: 'node-1', body: { status: { conditions: [{ type: 'Ready', status: 'True' }] } } }, merge);

@@ -1,6 +1,7 @@
 // Watch responses: a chunked stream of newline-delimited {"type","object"} events. Without a
 // resourceVersion (or with "0") the current objects come first as ADDED; with one, events after it
 // are replayed. With selectors, objects that start or stop matching arrive as ADDED/DELETED.
+// BOOKMARKs: periodically with allowWatchBookmarks, and after the initial events of a watch-list.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest, type JsonObject } from './errors.ts';
@@ -16,9 +17,15 @@ export interface WatchRequest {
   timeoutSeconds?: number;
   /** Send each object as a one-row meta.k8s.io Table (kubectl get --watch). */
   table?: IncludeObject;
+  /** allowWatchBookmarks: a BOOKMARK with the current resourceVersion every bookmarkSeconds. */
+  bookmarks?: boolean;
+  /** sendInitialEvents (watch-list): current objects as ADDED, then a BOOKMARK marking their end. */
+  sendInitialEvents?: boolean;
 }
 
-type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'ERROR';
+const BOOKMARK_SECONDS = 60;
+
+type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'ERROR' | 'BOOKMARK';
 
 /** What a watcher with a selector sees for a store event, or undefined for nothing. */
 function visibleAs(e: StoreEvent, inScope: (o: JsonObject) => boolean): WatchEventType | undefined {
@@ -82,11 +89,18 @@ export class WatchHub {
       if (!res.writableEnded) res.write(line);
     };
 
+    const bookmark = (annotations?: Record<string, string>): void => send('BOOKMARK', {
+      kind: type.kind, apiVersion: this.api.present(type, version, {}).apiVersion,
+      metadata: { resourceVersion: String(this.api.store.currentRv()), ...(annotations ? { annotations } : {}) },
+    });
+
     let unsubscribe = (): void => {};
     let timer: NodeJS.Timeout | undefined;
+    let ticker: NodeJS.Timeout | undefined;
     const finish = (): void => {
       unsubscribe();
       if (timer) clearTimeout(timer);
+      if (ticker) clearInterval(ticker);
       this.open.delete(res);
       if (!res.writableEnded) res.end();
     };
@@ -96,8 +110,10 @@ export class WatchHub {
     res.on('error', finish);
 
     const key = resourceKey(type);
-    if (sinceRv === undefined) {
+    if (sinceRv === undefined || w.sendInitialEvents) {
       for (const o of this.api.store.list(key, type.namespaced ? namespace : undefined)) if (inScope(o)) send('ADDED', render(o));
+      sinceRv = undefined;
+      if (w.sendInitialEvents) bookmark({ 'k8s.io/initial-events-end': 'true' });
     }
     try {
       unsubscribe = this.api.store.subscribe(key, sinceRv, (e) => {
@@ -111,5 +127,6 @@ export class WatchHub {
       return;
     }
     if (w.timeoutSeconds !== undefined && w.timeoutSeconds > 0) timer = setTimeout(finish, w.timeoutSeconds * 1000);
+    if (w.bookmarks) ticker = setInterval(() => bookmark(), BOOKMARK_SECONDS * 1000);
   }
 }
