@@ -1,6 +1,7 @@
 // Makes sure the plugin under test exists before a cluster is built around it.
 import { spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import type { PluginUnderTest } from '../clusters/provider.ts';
 import { BUNDLED_PLUGIN, PACKAGE_ROOT } from './paths.ts';
 
@@ -14,12 +15,35 @@ export async function ensurePlugin(plugin: PluginUnderTest, progress: (line: str
     }
     return;
   }
-  if (existsSync(BUNDLED_PLUGIN)) return;
-  progress('building the bundled plugin (npm run build) …');
+  const reason = bundledPluginBuildReason();
+  if (reason === undefined) return;
+  progress(`building the bundled plugin (npm run build): ${reason} …`);
   const code = await new Promise<number>((resolve, reject) => {
     const child = spawn('npm', ['run', 'build'], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', reject);
     child.on('exit', (c) => resolve(c ?? 1));
   });
   if (code !== 0 || !existsSync(BUNDLED_PLUGIN)) throw new Error(`building the bundled plugin failed (npm run build exited ${code}); ${BUNDLED_PLUGIN} is missing`);
+}
+
+/** Newest modification time of the plugin's sources (everything under plugin/ except its build output). */
+function newestSourceMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'dist' && entry.name !== 'node_modules') newest = Math.max(newest, newestSourceMtime(full));
+    } else if (!entry.name.includes('.test.')) {
+      newest = Math.max(newest, statSync(full).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+/** Why the bundled plugin must be (re)built, or undefined when the build is current. */
+export function bundledPluginBuildReason(): string | undefined {
+  if (!existsSync(BUNDLED_PLUGIN)) return `${BUNDLED_PLUGIN} is missing`;
+  // A build older than its sources would test yesterday's plugin.
+  if (newestSourceMtime(path.join(PACKAGE_ROOT, 'plugin')) > statSync(BUNDLED_PLUGIN).mtimeMs) return 'its sources changed since the last build';
+  return undefined;
 }
