@@ -115,6 +115,16 @@ describe.skipIf(skipReason !== undefined)('embedded API server via kubectl', () 
     expect(typed.stderr).toContain('spec.config: Invalid value: "object": spec.config in body must be of type string: "object"');
   });
 
+  it('rejects unknown fields of built-in kinds under kubectl\'s strict validation', async () => {
+    await writeFile(join(ts.dir, 'typo.yaml'), stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'typo', labelz: { a: 'b' } }, dta: { a: 'b' } }));
+    const typo = await kubectl('apply', '-n', 'me2e-k1', '-f', join(ts.dir, 'typo.yaml'));
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain('strict decoding error: unknown field "dta", unknown field "metadata.labelz"');
+    const lax = await kubectl('apply', '--validate=false', '-n', 'me2e-k1', '-f', join(ts.dir, 'typo.yaml'));
+    expect(lax.code).toBe(0);
+    expect(await ok('get', 'cm', 'typo', '-n', 'me2e-k1', '-o', 'jsonpath={.data}{.metadata.labelz}')).toBe('');
+  });
+
   it('reports errors the way kubectl shows a real server\'s', async () => {
     const missing = await kubectl('get', 'pod', 'nope', '-n', 'me2e-k1');
     expect(missing.code).toBe(1);

@@ -8,6 +8,7 @@ import {
   alreadyExists, ApiError, badRequest, conflict, forbidden, invalid, notFound, STALE_OBJECT, unsupportedMediaType,
   type JsonObject, type StatusCause,
 } from './errors.ts';
+import { pruneUnknownBuiltinFields } from './builtin-fields.ts';
 import { checkCustomResource, versionSchema } from './crd-schema.ts';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.ts';
 import { defaultPodSpec, podSpecUpdateCauses } from './pod-rules.ts';
@@ -165,13 +166,22 @@ export class ObjectApi {
     if (causes.length) throw invalid(t.kind, t.group, name, causes);
   }
 
-  /** Custom resources against their CRD's schema: 422 for wrong values, unknown fields pruned or rejected. */
+  /**
+   * Fields the kind does not have: custom resources against their CRD's schema (422 for wrong
+   * values), built-in kinds at their top level and metadata. Unknown fields are pruned with a
+   * warning, or rejected under fieldValidation=Strict.
+   */
   private checkSchema(target: Target, o: JsonObject, name: string, opts: WriteOptions): void {
     const t = target.type;
-    if (!t.custom) return;
-    const crd = this.store.get(resourceKey(CRDS), undefined, `${t.plural}.${t.group}`);
-    const { causes, unknown } = checkCustomResource(o, versionSchema(crd, target.version));
-    if (causes.length) throw invalid(t.kind, t.group, name, causes);
+    let unknown: string[];
+    if (t.custom) {
+      const crd = this.store.get(resourceKey(CRDS), undefined, `${t.plural}.${t.group}`);
+      const check = checkCustomResource(o, versionSchema(crd, target.version));
+      if (check.causes.length) throw invalid(t.kind, t.group, name, check.causes);
+      unknown = check.unknown;
+    } else {
+      unknown = pruneUnknownBuiltinFields(t.kind, o);
+    }
     if (unknown.length === 0 || opts.fieldValidation === 'Ignore') return;
     const messages = unknown.map((f) => `unknown field "${f}"`);
     if (opts.fieldValidation === 'Strict') throw badRequest(`strict decoding error: ${messages.join(', ')}`);
