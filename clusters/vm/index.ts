@@ -1,6 +1,7 @@
 // The vm provider (contract D): runs the suite's kernel-dependent scenarios (@ipvlan, @vlan,
 // @netdevsim) inside one QEMU guest per run, on Debian's stock kernel, when the host kernel lacks them.
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve, dirname, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PluginUnderTest } from '../provider.ts';
@@ -60,6 +61,8 @@ export async function runInVm(opts: RunInVmOptions): Promise<{ exitCode: number 
   // Bundled on the host, where esbuild is ~30x faster than in the guest.
   await ensureSriovDelegate();
   const reportsDir = resolve(opts.reportsDir);
+  // QEMU refuses to share a directory that does not exist yet.
+  await mkdir(join(reportsDir, 'vm'), { recursive: true });
   const shares = [projectDir];
   const rel = relative(projectDir, reportsDir);
   if (rel.startsWith('..') || isAbsolute(rel)) shares.push(reportsDir);
