@@ -2,6 +2,7 @@
 // @netdevsim) inside one QEMU guest per run, on Debian's stock kernel, when the host kernel lacks them.
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve, dirname, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PluginUnderTest } from '../provider.ts';
@@ -51,6 +52,18 @@ export async function vmAvailability(): Promise<{ ok: true } | { ok: false; reas
 }
 
 /**
+ * tsx's transform cache (/tmp/tsx-<uid>), shared so the guest reuses what the host already compiled
+ * (the host run goes first) instead of transforming every TypeScript file again under emulation.
+ * Only when the host's tmpdir is /tmp: shares appear at the same path in the guest.
+ */
+async function tsxCacheShare(): Promise<string[]> {
+  if (tmpdir() !== '/tmp' || process.getuid === undefined) return [];
+  const dir = join('/tmp', `tsx-${process.getuid()}`);
+  await mkdir(dir, { recursive: true });
+  return [dir];
+}
+
+/**
  * Boots the guest once and runs `multus-e2e run --provider local --no-vm --tags <tags>` in it, with the
  * project dir (and reportsDir when outside it) shared read-write; returns the guest run's exit code.
  */
@@ -66,6 +79,7 @@ export async function runInVm(opts: RunInVmOptions): Promise<{ exitCode: number 
   const shares = [projectDir];
   const rel = relative(projectDir, reportsDir);
   if (rel.startsWith('..') || isAbsolute(rel)) shares.push(reportsDir);
+  shares.push(...(await tsxCacheShare()));
   const argv = ['node', join(projectDir, 'bin', 'multus-e2e.mjs'), 'run', '--provider', 'local', '--no-vm', '--tags', opts.tags, '--reports-dir', join(reportsDir, 'vm')];
   if (opts.plugin.kind === 'path') argv.push('--plugin', opts.plugin.path);
   argv.push(...(opts.extraArgs ?? []));
