@@ -1,13 +1,14 @@
 // `multus-e2e run`: decide where each capability-tagged scenario runs, bring up the cluster, run the suite
 // on the host and (when needed) in the vm, tear down, merge the reports and print the verdict.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Cluster } from '../clusters/provider.ts';
+import type { Cluster, ClusterOptions } from '../clusters/provider.ts';
+import type { NetdevsimSetup } from '../clusters/vm/sriov-cluster.ts';
 import { addGlobalAttachments, mergeAllureResults } from '../reports/allure-merge.ts';
 import { pluginLabel, writeLatencyReport, type LatencyReport } from '../reports/latency.ts';
-import { formatSummary, readScenarioResults, scenarioOk, type ScenarioResult } from '../reports/summary.ts';
-import { CAPABILITIES, planRun, probeCapabilities, type Availability } from '../steps/capabilities.ts';
+import { formatSummary, readScenarioResults, scenarioOk, summaryFile, type ScenarioResult } from '../reports/summary.ts';
+import { CAPABILITIES, planRun, probeCapabilities, type Availability, type CapabilityReport } from '../steps/capabilities.ts';
 import { loadProvider } from '../steps/providers.ts';
 import { RUN_STATE_ENV, writeRunState, type RunState } from '../steps/run-state.ts';
 import type { RunCommand } from './args.ts';
@@ -22,7 +23,7 @@ const CLUSTER_LOGS = path.join('out', 'cluster-logs');
 /** Removes what an earlier run wrote, so "the last run" is exactly this one. */
 async function clearReports(reportsDir: string): Promise<void> {
   await mkdir(reportsDir, { recursive: true });
-  for (const entry of ['allure-results', 'vm', 'cucumber.html', 'cucumber.xml', 'cucumber.ndjson', 'latency.json', 'latency.html', CLUSTER_LOGS]) {
+  for (const entry of ['allure-results', 'vm', 'cucumber.html', 'cucumber.xml', 'cucumber.ndjson', 'latency.json', 'latency.html', 'summary.json', CLUSTER_LOGS]) {
     await rm(path.join(reportsDir, entry), { recursive: true, force: true });
   }
 }
@@ -44,7 +45,20 @@ async function readLatencyRuns(file: string): Promise<LatencyReport['runs']> {
 }
 
 /** The host part: one cluster for the run, the cucumber process, teardown unless --keep. */
-async function runOnHost(cmd: RunCommand, tags: string | undefined, skipReasons: Record<string, string>, progress: Progress): Promise<number> {
+/**
+ * @netdevsim scenarios on a local cluster need emulated SR-IOV NICs (one netdevsim device per node,
+ * offered as netdevsim.io/vf); made here, before the cluster, only when such a scenario runs on this kernel.
+ */
+async function emulatedSriovNics(cmd: RunCommand, tags: string | undefined, capabilities: CapabilityReport, progress: Progress): Promise<NetdevsimSetup | undefined> {
+  if (cmd.provider !== 'local' || !capabilities.netdevsim.ok) return undefined;
+  const wanted = await selectedScenarios(tags ? `(${tags}) and @netdevsim` : '@netdevsim');
+  if (wanted.length === 0) return undefined;
+  const vm = await import('../clusters/vm/index.ts');
+  progress(`creating ${cmd.nodes} netdevsim NICs (emulated SR-IOV) for ${wanted.length} @netdevsim scenarios …`);
+  return vm.prepareNetdevsim(cmd.nodes);
+}
+
+async function runOnHost(cmd: RunCommand, tags: string | undefined, skipReasons: Record<string, string>, capabilities: CapabilityReport, progress: Progress): Promise<number> {
   const providerName = cmd.provider === 'kind' ? 'kind' : 'local';
   const provider = await loadProvider(providerName);
   progress(`bringing up ${providerName} cluster "${cmd.name}" with ${cmd.nodes} nodes (plugin: ${pluginLabel(cmd.plugin)}) …`);
@@ -63,8 +77,16 @@ async function runOnHost(cmd: RunCommand, tags: string | undefined, skipReasons:
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let sriov: NetdevsimSetup | undefined;
   try {
-    cluster = await provider.create({ name: cmd.name, nodes: cmd.nodes, plugin: cmd.plugin, workDir: cmd.workDir, progress });
+    sriov = await emulatedSriovNics(cmd, tags, capabilities, progress);
+    // extendedResources is the local provider's extension of ClusterOptions.
+    const options: ClusterOptions & { extendedResources?: NetdevsimSetup['extendedResources'] } = {
+      name: cmd.name, nodes: cmd.nodes, plugin: cmd.plugin, workDir: cmd.workDir, progress,
+      ...(sriov ? { extendedResources: sriov.extendedResources } : {}),
+    };
+    cluster = await provider.create(options);
+    if (sriov) await (await import('../clusters/vm/index.ts')).attachNetdevsim(cluster, sriov);
     progress(`cluster "${cmd.name}" is up in ${((Date.now() - t0) / 1000).toFixed(1)} s; kubeconfig ${cluster.kubeconfigPath}`);
     const state: RunState = {
       provider: providerName, name: cmd.name, workDir: cmd.workDir, plugin: cmd.plugin, reportsDir: cmd.reportsDir,
@@ -82,8 +104,11 @@ async function runOnHost(cmd: RunCommand, tags: string | undefined, skipReasons:
       await cluster.exportLogs(path.join(cmd.reportsDir, CLUSTER_LOGS)).catch((err: Error) => progress(`could not export cluster logs: ${err.message}`));
       await cluster.destroy();
     } else if (cluster) {
+      if (sriov) progress(`its netdevsim NICs stay too: ${sriov.nics.map((n) => n.pf).join(', ')}`);
       progress(`cluster "${cmd.name}" kept (--keep): multus-e2e cluster status --name ${cmd.name} --work-dir ${cmd.workDir}; remove it with multus-e2e cluster down --name ${cmd.name} --work-dir ${cmd.workDir}`);
     }
+    // The NICs outlive a kept cluster; otherwise they go with it (also when create() failed).
+    if (sriov && !(cluster && cmd.keep)) await (await import('../clusters/vm/index.ts')).releaseNetdevsim(sriov);
   }
 }
 
@@ -110,7 +135,7 @@ export async function runCommand(cmd: RunCommand, progress: Progress): Promise<n
 
   const problems: string[] = [];
   if (hostScenarios.length > 0) {
-    const code = await runOnHost(cmd, plan.hostTags, plan.skipReasons, progress).catch((err: Error) => {
+    const code = await runOnHost(cmd, plan.hostTags, plan.skipReasons, capabilities, progress).catch((err: Error) => {
       problems.push(`host run: ${err.message}`);
       return 1;
     });
@@ -141,10 +166,11 @@ export async function runCommand(cmd: RunCommand, progress: Progress): Promise<n
   ]);
 
   process.stdout.write(`${formatSummary(results)}\n`);
+  await writeFile(path.join(cmd.reportsDir, 'summary.json'), `${JSON.stringify(summaryFile(results), null, 2)}\n`);
   const expected = hostScenarios.length + vmScenarios.length;
   if (results.length < expected) problems.push(`${expected - results.length} of ${expected} selected scenarios have no result (did a run crash before them?)`);
   const notOk = results.filter((r) => !scenarioOk(r));
-  progress(`reports: ${cmd.reportsDir} (cucumber.html, cucumber.xml, cucumber.ndjson, allure-results, latency.json, latency.html, out/cluster-logs); render Allure with: multus-e2e report --reports-dir ${cmd.reportsDir}`);
+  progress(`reports: ${cmd.reportsDir} (summary.json, cucumber.html, cucumber.xml, cucumber.ndjson, allure-results, latency.json, latency.html, out/cluster-logs); render Allure with: multus-e2e report --reports-dir ${cmd.reportsDir}`);
   for (const p of problems) progress(`problem: ${p}`);
   return notOk.length === 0 && problems.length === 0 ? 0 : 1;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatSummary, scenarioOk, scenarioResultsFromNdjson } from './summary.ts';
+import { formatSummary, scenarioOk, scenarioResultsFromNdjson, summaryFile } from './summary.ts';
 
 const lines = (...envelopes: object[]) => envelopes.map((e) => JSON.stringify(e)).join('\n');
 const pickle = (id: string, name: string, tags: string[] = []) => ({ pickle: { id, uri: 'features/x.feature', name, tags: tags.map((t) => ({ name: t })) } });
@@ -48,5 +48,10 @@ describe('scenarioResultsFromNdjson', () => {
     expect(text).toContain('↳ needs ipvlan: no kernel support');
     expect(text).toContain('SKIPPED (no reason given: counts as a failure)');
     expect(text).toContain('5 scenarios: 1 passed, 2 skipped, 1 failed, 1 undefined/pending/ambiguous; 3 not ok');
+  });
+
+  it('counts for CI: reasoned skips are skipped, every other not-ok scenario is failed', () => {
+    const file = summaryFile(results);
+    expect([file.passed, file.failed, file.skipped, file.scenarios.length]).toEqual([1, 3, 1, 5]);
   });
 });

@@ -97,3 +97,19 @@ export function formatSummary(results: readonly ScenarioResult[]): string {
     `${count('UNDEFINED') + count('PENDING') + count('AMBIGUOUS')} undefined/pending/ambiguous; ${results.length - ok} not ok`);
   return lines.join('\n');
 }
+
+export interface SummaryFile {
+  passed: number;
+  /** Everything not ok: failed, undefined, pending, ambiguous, silently skipped. */
+  failed: number;
+  /** Skipped with a reason. */
+  skipped: number;
+  scenarios: ScenarioResult[];
+}
+
+/** The machine-readable verdict written to reports/summary.json (CI reads the counts). */
+export function summaryFile(results: readonly ScenarioResult[]): SummaryFile {
+  const skipped = results.filter((r) => r.status === 'SKIPPED' && r.reason !== undefined).length;
+  const passed = results.filter((r) => r.status === 'PASSED').length;
+  return { passed, failed: results.length - passed - skipped, skipped, scenarios: [...results] };
+}
