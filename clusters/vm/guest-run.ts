@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EXIT_STATUS_FILE, STAGE2_FILE, stage2Script } from './guest-scripts.ts';
 import { QBOOT_ROM, qemuArgv } from './qemu-argv.ts';
-import { vmCacheRoot, type VmImage } from './image.ts';
+import { markImageUsed, vmCacheRoot, type VmImage } from './image.ts';
 
 export interface GuestCommand {
   argv: string[];
@@ -41,6 +41,7 @@ export async function runGuest(image: VmImage, cmd: GuestCommand): Promise<Guest
   const runsDir = join(vmCacheRoot(), 'runs');
   await mkdir(runsDir, { recursive: true });
   const runDir = await mkdtemp(join(runsDir, 'run-'));
+  await markImageUsed(image);
   try {
     await writeFile(join(runDir, STAGE2_FILE), stage2Script({
       cwd: cmd.cwd, argv: cmd.argv, env: cmd.env ?? {}, modules: cmd.modules ?? [], verbose: cmd.verbose ?? false,

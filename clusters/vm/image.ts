@@ -5,7 +5,7 @@
 // rebuilds what it affects instead of booting a stale image.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, writeFile, copyFile, chmod, open } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile, copyFile, chmod, open } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,9 +76,36 @@ function imagePaths(dir: string, kernelVersion: string): VmImage {
   return { dir, kernelVersion, vmlinux: join(dir, 'vmlinux'), initramfs: join(dir, initramfsName(initScript(), ROOT_MODULES)), kernelRoot: join(dir, 'kernel') };
 }
 
+/** One builder at a time per cache (two runs starting together would otherwise build over each other). */
+async function withSetupLock<T>(root: string, progress: (line: string) => void, fn: () => Promise<T>): Promise<T> {
+  const lock = join(root, '.setup.lock');
+  for (let waited = 0; ; waited += 2) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      // A lock older than the slowest setup is left over from a killed run.
+      const age = Date.now() - (await stat(lock).then((st) => st.mtimeMs, () => Date.now()));
+      if (age > 20 * 60_000) await rm(lock, { recursive: true, force: true });
+      else if (waited % 30 === 0) progress(`vm setup: waiting for another process that is building the image (${lock})`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
 export async function ensureVmImage(progress: (line: string) => void): Promise<VmImage> {
   const root = vmCacheRoot();
   await mkdir(root, { recursive: true });
+  return withSetupLock(root, progress, () => buildVmImage(root, progress));
+}
+
+async function buildVmImage(root: string, progress: (line: string) => void): Promise<VmImage> {
   const kv = await chooseKernelVersion(root, progress);
   const image = imagePaths(join(root, imageKey(kv, await setupSources())), kv);
   if (existsSync(join(image.dir, READY))) {
@@ -178,9 +205,18 @@ async function buildInitramfs(image: VmImage, progress: (line: string) => void):
   await rename(join(image.dir, '.initramfs.tmp'), image.initramfs);
 }
 
-/** Older images (other kernel or older setup code) are dead weight of ~500 MB each. */
+const LAST_USED = '.last-used';
+/** A booting guest reads modules from its image dir: mark it so pruning leaves it alone for a while. */
+export async function markImageUsed(image: VmImage): Promise<void> {
+  await writeFile(join(image.dir, LAST_USED), new Date().toISOString());
+}
+
+/** Older images (other kernel or older setup code) are dead weight of ~500 MB each; keep any used in the last 2 h. */
 async function pruneOtherImages(root: string, keep: string): Promise<void> {
   for (const e of await readdir(root, { withFileTypes: true })) {
-    if (e.isDirectory() && e.name !== keep && existsSync(join(root, e.name, READY))) await rm(join(root, e.name), { recursive: true, force: true });
+    const dir = join(root, e.name);
+    if (!e.isDirectory() || e.name === keep || !existsSync(join(dir, READY))) continue;
+    const used = await stat(join(dir, LAST_USED)).then((st) => st.mtimeMs, () => 0);
+    if (Date.now() - used > 2 * 3600_000) await rm(dir, { recursive: true, force: true });
   }
 }
