@@ -78,6 +78,7 @@ async function runOnHost(cmd: RunCommand, tags: string | undefined, skipReasons:
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let sriov: NetdevsimSetup | undefined;
+  const stateFile = path.join(cmd.workDir, 'suite-run.json');
   try {
     sriov = await emulatedSriovNics(cmd, tags, capabilities, progress);
     // extendedResources is the local provider's extension of ClusterOptions.
@@ -92,7 +93,6 @@ async function runOnHost(cmd: RunCommand, tags: string | undefined, skipReasons:
       provider: providerName, name: cmd.name, workDir: cmd.workDir, plugin: cmd.plugin, reportsDir: cmd.reportsDir,
       skipReasons, where: process.env.MULTUS_E2E_IN_VM === '1' ? 'vm' : 'host',
     };
-    const stateFile = path.join(cmd.workDir, 'suite-run.json');
     writeRunState(stateFile, state);
     progress(`running scenarios${tags ? ` (${tags})` : ''} …`);
     return await runCucumberProcess({ tags, reportsDir: cmd.reportsDir, env: { [RUN_STATE_ENV]: stateFile } }, (pid) => { child = pid; });
@@ -103,6 +103,7 @@ async function runOnHost(cmd: RunCommand, tags: string | undefined, skipReasons:
       progress(`tearing down cluster "${cmd.name}" …`);
       await cluster.exportLogs(path.join(cmd.reportsDir, CLUSTER_LOGS)).catch((err: Error) => progress(`could not export cluster logs: ${err.message}`));
       await cluster.destroy();
+      await rm(stateFile, { force: true });
     } else if (cluster) {
       if (sriov) progress(`its netdevsim NICs stay too: ${sriov.nics.map((n) => n.pf).join(', ')}`);
       progress(`cluster "${cmd.name}" kept (--keep): multus-e2e cluster status --name ${cmd.name} --work-dir ${cmd.workDir}; remove it with multus-e2e cluster down --name ${cmd.name} --work-dir ${cmd.workDir}`);
