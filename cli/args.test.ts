@@ -6,7 +6,7 @@ describe('parseCommand', () => {
     const cmd = parseCommand(['run'], '/home/u/proj');
     expect(cmd).toEqual({
       kind: 'run', provider: 'local', plugin: { kind: 'bundled' }, keep: false, nodes: 2,
-      reportsDir: '/home/u/proj/reports', noVm: false, name: 'me2e', workDir: '/var/tmp/multus-e2e/me2e',
+      reportsDir: '/home/u/proj/reports', noVm: false, name: 'me2e', workDir: '/var/tmp/multus-e2e/me2e', kindOptions: {},
     });
   });
 
@@ -15,7 +15,7 @@ describe('parseCommand', () => {
       '--nodes', '3', '--reports-dir', 'out', '--no-vm', '--name', 'ci-1', '--work-dir', 'wd'], '/p');
     expect(cmd).toEqual({
       kind: 'run', provider: 'vm', tags: '@macvlan and not @slow', plugin: { kind: 'path', path: '/p/my/multus' }, keep: true,
-      nodes: 3, reportsDir: '/p/out', noVm: true, name: 'ci-1', workDir: '/p/wd',
+      nodes: 3, reportsDir: '/p/out', noVm: true, name: 'ci-1', workDir: '/p/wd', kindOptions: {},
     });
   });
 
@@ -47,5 +47,13 @@ describe('parseCommand', () => {
   it('puts the Allure report beside the results unless told otherwise', () => {
     expect(parseCommand(['report'], '/p')).toEqual({ kind: 'report', reportsDir: '/p/reports', output: '/p/reports/allure-report' });
     expect(parseCommand(['report', '--reports-dir', '/r', '--output', 'html'], '/p')).toEqual({ kind: 'report', reportsDir: '/r', output: '/p/html' });
+  });
+
+  it('takes the kind settings only with --provider kind, and --cluster-name as --name', () => {
+    expect(parseCommand(['run', '--provider', 'kind', '--kind-image', 'kindest/node:v1.31.0', '--plugin-image', 'multus:thin', '--cluster-name', 'rel'], '/p'))
+      .toMatchObject({ name: 'rel', kindOptions: { image: 'kindest/node:v1.31.0', pluginImage: 'multus:thin' } });
+    expect(() => parseCommand(['run', '--kind-image', 'kindest/node:v1.31.0'])).toThrow(/need --provider kind/);
+    expect(() => parseCommand(['cluster', 'up', '--name', 'a', '--cluster-name', 'b'])).toThrow(/disagree/);
+    expect(parseCommand(['cluster', 'up', '--provider', 'kind', '--kind-image', 'img'], '/p')).toMatchObject({ kindOptions: { image: 'img' } });
   });
 });

@@ -18,6 +18,13 @@ export interface RunCommand {
   noVm: boolean;
   name: string;
   workDir: string;
+  kindOptions: KindOptions;
+}
+
+/** Settings only the kind provider reads; they override the MULTUS_E2E_KIND_* environment variables. */
+export interface KindOptions {
+  image?: string;
+  pluginImage?: string;
 }
 
 export interface ClusterCommand {
@@ -28,6 +35,7 @@ export interface ClusterCommand {
   nodes: number;
   plugin: PluginUnderTest;
   workDir: string;
+  kindOptions: KindOptions;
 }
 
 export interface ReportCommand {
@@ -83,8 +91,12 @@ Options:
   --nodes N                  number of nodes (default 2)
   --reports-dir DIR          where reports land (default ./reports)
   --no-vm                    never boot the vm; scenarios this kernel cannot run are skipped with the reason
-  --name NAME                cluster name, also the prefix of everything it creates (default ${DEFAULT_CLUSTER_NAME})
+  --name NAME                cluster name, also the prefix of everything it creates (default ${DEFAULT_CLUSTER_NAME});
+                             --cluster-name is the same
   --work-dir DIR             cluster state and logs (default /var/tmp/multus-e2e/NAME)
+  --kind-image IMG           kind only: the kindest/node image of the cluster
+  --plugin-image IMG         kind only: install this upstream Multus DaemonSet image instead of the
+                             bundled plugin (side-loaded with kind load)
   -h, --help                 this help
 `,
   cluster: `Usage: multus-e2e cluster up|down|status|kubeconfig [options]
@@ -96,11 +108,13 @@ Options:
                kubectl --kubeconfig "$(multus-e2e cluster kubeconfig)" get pods,net-attach-def -A
 
 Options:
-  --name NAME              cluster name (default ${DEFAULT_CLUSTER_NAME})
+  --name NAME              cluster name (default ${DEFAULT_CLUSTER_NAME}); --cluster-name is the same
   --provider local|kind    cluster provider (default local)
   --nodes N                number of nodes for "up" (default 2)
   --plugin bundled|PATH    plugin under test for "up" (default bundled)
   --work-dir DIR           cluster state and logs (default /var/tmp/multus-e2e/NAME)
+  --kind-image IMG         kind only: the kindest/node image for "up"
+  --plugin-image IMG       kind only: an upstream Multus DaemonSet image to install instead of the bundled plugin
   -h, --help               this help
 `,
   report: `Usage: multus-e2e report [options]
@@ -148,6 +162,29 @@ function parseName(value: string | undefined, help: string): string {
   return name;
 }
 
+function parseKindOptions(values: ParsedArgs['values'], provider: ProviderName, help: string): KindOptions {
+  const image = values['kind-image'] as string | undefined;
+  const pluginImage = values['plugin-image'] as string | undefined;
+  if ((image !== undefined || pluginImage !== undefined) && provider !== 'kind') {
+    throw new UsageError('--kind-image and --plugin-image need --provider kind', help);
+  }
+  return { ...(image ? { image } : {}), ...(pluginImage ? { pluginImage } : {}) };
+}
+
+function clusterName(values: ParsedArgs['values'], help: string): string {
+  const name = values.name as string | undefined;
+  const alias = values['cluster-name'] as string | undefined;
+  if (name !== undefined && alias !== undefined && name !== alias) {
+    throw new UsageError(`--name "${name}" and --cluster-name "${alias}" disagree; give one`, help);
+  }
+  return parseName(name ?? alias, help);
+}
+
+const CLUSTER_OPTIONS: OptionSpec = {
+  name: { type: 'string' }, 'cluster-name': { type: 'string' }, provider: { type: 'string' }, nodes: { type: 'string' },
+  plugin: { type: 'string' }, 'work-dir': { type: 'string' }, 'kind-image': { type: 'string' }, 'plugin-image': { type: 'string' },
+};
+
 type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
 interface ParsedArgs {
   values: Record<string, string | boolean | undefined>;
@@ -170,17 +207,17 @@ export function parseCommand(argv: string[], cwd: string = process.cwd()): Comma
   }
   if (command === 'run') {
     const { values, positionals } = parseCommandArgs(rest, {
-      provider: { type: 'string' }, tags: { type: 'string' }, plugin: { type: 'string' },
-      keep: { type: 'boolean' }, nodes: { type: 'string' }, 'reports-dir': { type: 'string' },
-      'no-vm': { type: 'boolean' }, name: { type: 'string' }, 'work-dir': { type: 'string' },
+      ...CLUSTER_OPTIONS, tags: { type: 'string' }, keep: { type: 'boolean' }, 'reports-dir': { type: 'string' },
+      'no-vm': { type: 'boolean' },
     }, HELP.run);
     if (values.help) return { kind: 'help', text: HELP.run };
     if (positionals.length > 0) throw new UsageError(`run takes no arguments, got "${positionals.join(' ')}"`, HELP.run);
-    const name = parseName(values.name as string | undefined, HELP.run);
+    const name = clusterName(values, HELP.run);
     const tags = values.tags as string | undefined;
+    const provider = parseProvider(values.provider as string | undefined, HELP.run);
     return {
       kind: 'run',
-      provider: parseProvider(values.provider as string | undefined, HELP.run),
+      provider,
       ...(tags !== undefined && tags.trim() !== '' ? { tags } : {}),
       plugin: parsePlugin(values.plugin as string | undefined, cwd, HELP.run),
       keep: values.keep === true,
@@ -189,13 +226,11 @@ export function parseCommand(argv: string[], cwd: string = process.cwd()): Comma
       noVm: values['no-vm'] === true,
       name,
       workDir: path.resolve(cwd, (values['work-dir'] as string | undefined) ?? defaultWorkDir(name)),
+      kindOptions: parseKindOptions(values, provider, HELP.run),
     };
   }
   if (command === 'cluster') {
-    const { values, positionals } = parseCommandArgs(rest, {
-      name: { type: 'string' }, provider: { type: 'string' }, nodes: { type: 'string' },
-      plugin: { type: 'string' }, 'work-dir': { type: 'string' },
-    }, HELP.cluster);
+    const { values, positionals } = parseCommandArgs(rest, CLUSTER_OPTIONS, HELP.cluster);
     if (values.help) return { kind: 'help', text: HELP.cluster };
     const [action, ...extra] = positionals;
     if (action === undefined || !(CLUSTER_ACTIONS as readonly string[]).includes(action) || extra.length > 0) {
@@ -203,7 +238,7 @@ export function parseCommand(argv: string[], cwd: string = process.cwd()): Comma
     }
     const provider = parseProvider(values.provider as string | undefined, HELP.cluster);
     if (provider === 'vm') throw new UsageError('cluster commands support --provider local or kind; the vm provider runs whole suites only', HELP.cluster);
-    const name = parseName(values.name as string | undefined, HELP.cluster);
+    const name = clusterName(values, HELP.cluster);
     return {
       kind: 'cluster',
       action: action as ClusterAction,
@@ -212,6 +247,7 @@ export function parseCommand(argv: string[], cwd: string = process.cwd()): Comma
       nodes: parseNodes(values.nodes as string | undefined, HELP.cluster),
       plugin: parsePlugin(values.plugin as string | undefined, cwd, HELP.cluster),
       workDir: path.resolve(cwd, (values['work-dir'] as string | undefined) ?? defaultWorkDir(name)),
+      kindOptions: parseKindOptions(values, provider, HELP.cluster),
     };
   }
   if (command === 'report') {
