@@ -31,11 +31,12 @@ mount -t 9p -o ${NINEP},ro,cache=loose ${HOST_ROOT_TAG} /lower || fail "cannot m
 mount -t tmpfs -o mode=755 tmpfs /upper && mkdir /upper/u /upper/w
 mount -t overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w overlay /newroot || fail "overlay mount failed"
 for d in proc sys dev; do mount --move /$d /newroot/$d; done
+# Modules first: the cache may live under /tmp or /run, which the tmpfs mounts below hide.
+mkdir -p /newroot/lib/modules/$P_kv
+mount --bind /newroot$P_kroot/lib/modules/$P_kv /newroot/lib/modules/$P_kv || fail "no modules for $P_kv"
 mount -t tmpfs tmpfs /newroot/tmp
 mount -t tmpfs -o mode=755 tmpfs /newroot/run
 mkdir -p /newroot${GUEST_RUN_DIR} && mount -t 9p -o ${NINEP} ${RUN_DIR_TAG} /newroot${GUEST_RUN_DIR} || fail "cannot mount the run dir"
-mkdir -p /newroot/lib/modules/$P_kv
-mount --bind /newroot$P_kroot/lib/modules/$P_kv /newroot/lib/modules/$P_kv || fail "no modules for $P_kv"
 i=0
 # cache=loose: node_modules is read through these shares, and uncached 9p makes every stat and read a
 # round trip to the host (importing @kubernetes/client-node alone took ~2 min). Writes still go
