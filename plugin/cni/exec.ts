@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { CniError, ErrorCode } from './errors.ts';
-import type { Verb } from './env.ts';
+import type { CniEnv } from './env.ts';
 
 export function findPlugin(type: string, dirs: string[]): string {
   if (!type || type.includes('/')) throw new CniError(ErrorCode.InvalidConfig, `invalid plugin type "${type}"`);
@@ -19,14 +19,8 @@ export function findPlugin(type: string, dirs: string[]): string {
   throw new CniError(ErrorCode.InvalidConfig, `failed to find plugin "${type}" in path [${dirs.join(' ')}]`);
 }
 
-export interface DelegateEnv {
-  command: Verb;
-  containerId: string;
-  netns: string;
-  ifname: string;
-  args: string;
-  path: string[];
-}
+/** A delegate gets the same CNI variables a runtime gives us, with its own values. */
+export type DelegateEnv = CniEnv;
 
 /** A delegate's own error object (or a synthesized one when it printed none). */
 export class DelegateError extends CniError {}

@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { kubeconfigYaml, startApiServer, type RunningApiServer } from '../../clusters/local/apiserver/index.ts';
 import { KubeClient } from '../k8s/client.ts';
 
@@ -347,4 +348,29 @@ export function podInterfaces(bed: TestBed): string[] {
     .map((l) => l.ifname)
     .filter((n) => n !== 'lo')
     .sort();
+}
+
+/**
+ * Registers the hooks every integration file shares: the file's node namespace and cert dir live for
+ * the whole file, each test gets a fresh bed with its own API server (handed over through `use`).
+ */
+export function useTestBed(node: TestNode, use: (bed: TestBed) => void): void {
+  let certDir = '';
+  let bed: TestBed | undefined;
+  beforeAll(() => {
+    node.create();
+    certDir = mkdtempSync(join(tmpdir(), 'me2ep-certs-'));
+  });
+  afterAll(() => {
+    node.destroy();
+    rmSync(certDir, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    bed = new TestBed(node, certDir);
+    use(bed);
+    await bed.startApi();
+  });
+  afterEach(async () => {
+    await bed?.destroy();
+  });
 }

@@ -1,33 +1,16 @@
 // ADD → network-status → CHECK → DEL → DEL on real namespaces with Debian's reference plugins.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { podInterfaces, sh, skipReason, TestBed, TestNode } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { podInterfaces, sh, skipReason, TestBed, TestNode, useTestBed } from './harness.ts';
 
 const reason = skipReason();
 if (reason) console.warn(`plugin integration tests skipped: ${reason}`);
 
 describe.skipIf(reason !== undefined)('plugin lifecycle (built plugin, real netns, HTTPS API)', () => {
   const node = new TestNode();
-  let certDir: string;
   let bed: TestBed;
-
-  beforeAll(() => {
-    node.create();
-    certDir = mkdtempSync(join(tmpdir(), 'me2ep-certs-'));
-  });
-  afterAll(() => {
-    node.destroy();
-    rmSync(certDir, { recursive: true, force: true });
-  });
-  beforeEach(async () => {
-    bed = new TestBed(node, certDir);
-    await bed.startApi();
-  });
-  afterEach(async () => {
-    await bed.destroy();
-  });
+  useTestBed(node, (b) => { bed = b; });
 
   it('attaches cluster + NAD networks, writes network-status, CHECKs, and DEL (twice) leaves nothing', async () => {
     await bed.nad('default', 'mv', bed.macvlan());

@@ -1,35 +1,18 @@
 // CNI protocol conformance of the built plugin: VERSION, error objects, result conversion for every
 // spec version, STATUS, GC, and the installer's output driving a real ADD.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { INSTALLER, PLUGIN, PodNetns, podInterfaces, skipReason, TestBed, TestNode } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { INSTALLER, PLUGIN, PodNetns, podInterfaces, skipReason, TestBed, TestNode, useTestBed } from './harness.ts';
 
 const reason = skipReason();
 const VERSIONS = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'];
 
 describe.skipIf(reason !== undefined)('CNI protocol of the built plugin', () => {
   const node = new TestNode();
-  let certDir: string;
   let bed: TestBed;
-
-  beforeAll(() => {
-    node.create();
-    certDir = mkdtempSync(join(tmpdir(), 'me2ep-certs-'));
-  });
-  afterAll(() => {
-    node.destroy();
-    rmSync(certDir, { recursive: true, force: true });
-  });
-  beforeEach(async () => {
-    bed = new TestBed(node, certDir);
-    await bed.startApi();
-  });
-  afterEach(async () => {
-    await bed.destroy();
-  });
+  useTestBed(node, (b) => { bed = b; });
 
   it('answers VERSION for every version and reports errors as CNI error objects', async () => {
     for (const v of VERSIONS) {

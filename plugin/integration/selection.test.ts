@@ -1,33 +1,18 @@
 // Pod selections end to end: validation leaves nothing behind, capabilities, interface names,
 // default-route, namespace isolation, default-network, NAD forms, device IDs from the checkpoint.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { podInterfaces, skipReason, TestBed, TestNode } from './harness.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { podInterfaces, skipReason, TestBed, TestNode, useTestBed } from './harness.ts';
 
 const reason = skipReason();
 
 describe.skipIf(reason !== undefined)('pod network selection (built plugin, real netns, HTTPS API)', () => {
   const node = new TestNode();
-  let certDir: string;
   let bed: TestBed;
-
-  beforeAll(() => {
-    node.create();
-    certDir = mkdtempSync(join(tmpdir(), 'me2ep-certs-'));
-  });
-  afterAll(() => {
-    node.destroy();
-    rmSync(certDir, { recursive: true, force: true });
-  });
+  useTestBed(node, (b) => { bed = b; });
   beforeEach(async () => {
-    bed = new TestBed(node, certDir);
-    await bed.startApi();
     await bed.nad('default', 'mv', bed.macvlan());
-  });
-  afterEach(async () => {
-    await bed.destroy();
   });
 
   async function expectNothingLeft(): Promise<void> {

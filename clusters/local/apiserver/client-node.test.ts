@@ -3,7 +3,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { get } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NAD_CRD, startTestServer, type TestServer } from './test-server.ts';
+import { clientsFor, NAD_CRD, startTestServer, type TestServer } from './test-server.ts';
 
 let ts: TestServer;
 let kc: k8s.KubeConfig;
@@ -46,11 +46,7 @@ function httpsGet(url: string, ca: string): Promise<{ code: number; body: string
 
 beforeAll(async () => {
   ts = await startTestServer();
-  kc = new k8s.KubeConfig();
-  kc.loadFromString(ts.kubeconfig);
-  core = kc.makeApiClient(k8s.CoreV1Api);
-  custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+  ({ kc, core, custom, ext } = clientsFor(ts));
 });
 
 afterAll(async () => {

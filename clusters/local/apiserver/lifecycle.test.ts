@@ -3,7 +3,7 @@
 
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NAD_CRD, startTestServer, type TestServer } from './test-server.ts';
+import { clientsFor, NAD_CRD, startTestServer, type TestServer } from './test-server.ts';
 
 let ts: TestServer;
 let kc: k8s.KubeConfig;
@@ -38,11 +38,7 @@ async function code(p: Promise<unknown>): Promise<number> {
 
 beforeAll(async () => {
   ts = await startTestServer();
-  kc = new k8s.KubeConfig();
-  kc.loadFromString(ts.kubeconfig);
-  core = kc.makeApiClient(k8s.CoreV1Api);
-  custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+  ({ kc, core, custom, ext } = clientsFor(ts));
   await core.createNamespace({ body: { metadata: { name: NS } } });
 });
 

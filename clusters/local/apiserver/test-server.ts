@@ -4,6 +4,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
 import { kubeconfigYaml, startApiServer, type RunningApiServer } from './index.ts';
 
 export interface TestServer {
@@ -46,3 +47,15 @@ export const NAD_CRD = {
     }],
   },
 };
+
+/** The @kubernetes/client-node clients the tests use, configured for a test server. */
+export function clientsFor(ts: TestServer) {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromString(ts.kubeconfig);
+  return {
+    kc,
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    custom: kc.makeApiClient(k8s.CustomObjectsApi),
+    ext: kc.makeApiClient(k8s.ApiextensionsV1Api),
+  };
+}
