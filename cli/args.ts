@@ -128,8 +128,11 @@ Options:
 `,
 } as const;
 
+/** Parent of every cluster's default work dir; removed again when the last one is gone. */
+export const WORK_ROOT = '/var/tmp/multus-e2e';
+
 export function defaultWorkDir(name: string): string {
-  return path.join('/var/tmp/multus-e2e', name);
+  return path.join(WORK_ROOT, name);
 }
 
 function parsePlugin(value: string | undefined, cwd: string, help: string): PluginUnderTest {

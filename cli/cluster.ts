@@ -3,6 +3,7 @@
 import type { ClusterProvider } from '../clusters/provider.ts';
 import { loadProvider } from '../steps/providers.ts';
 import type { ClusterCommand } from './args.ts';
+import { removeEmptyWorkRoot } from './paths.ts';
 import { ensurePlugin } from './plugin.ts';
 
 type Progress = (line: string) => void;
@@ -33,6 +34,7 @@ export async function clusterCommand(cmd: ClusterCommand, progress: Progress): P
         progress(`cannot attach (${(err as Error).message}); removing what is left of it`);
         await provider.destroy(cmd.name, cmd.workDir);
       }
+      await removeEmptyWorkRoot();
       progress(`cluster "${cmd.name}" is gone`);
       return 0;
     }

@@ -1,6 +1,8 @@
 // Where the package lives, so the CLI works from any working directory.
+import { rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WORK_ROOT } from './args.ts';
 
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLED_PLUGIN = path.join(PACKAGE_ROOT, 'plugin', 'dist', 'multus');
@@ -8,3 +10,8 @@ export const CUCUMBER_BIN = path.join(PACKAGE_ROOT, 'node_modules', '@cucumber',
 // Relative to PACKAGE_ROOT (the cwd of every cucumber call): cucumber-js mis-joins absolute config paths.
 export const CUCUMBER_CONFIG = 'cucumber.mjs';
 export const ALLURE_BIN = path.join(PACKAGE_ROOT, 'node_modules', 'allure', 'cli.js');
+
+/** Removes the default work root once no cluster's work dir is left in it (it only ever holds those). */
+export async function removeEmptyWorkRoot(): Promise<void> {
+  await rmdir(WORK_ROOT).catch(() => undefined);
+}

@@ -13,6 +13,7 @@ import { loadProvider } from '../steps/providers.ts';
 import { RUN_STATE_ENV, writeRunState, type RunState } from '../steps/run-state.ts';
 import type { RunCommand } from './args.ts';
 import { runCucumberProcess, selectedScenarios } from './cucumber.ts';
+import { removeEmptyWorkRoot } from './paths.ts';
 import { ensurePlugin } from './plugin.ts';
 
 type Progress = (line: string) => void;
@@ -102,8 +103,9 @@ async function runOnHost(cmd: RunCommand, tags: string | undefined, skipReasons:
     if (cluster && !cmd.keep) {
       progress(`tearing down cluster "${cmd.name}" …`);
       await cluster.exportLogs(path.join(cmd.reportsDir, CLUSTER_LOGS)).catch((err: Error) => progress(`could not export cluster logs: ${err.message}`));
-      await cluster.destroy();
       await rm(stateFile, { force: true });
+      await cluster.destroy();
+      await removeEmptyWorkRoot();
     } else if (cluster) {
       if (sriov) progress(`its netdevsim NICs stay too: ${sriov.nics.map((n) => n.pf).join(', ')}`);
       progress(`cluster "${cmd.name}" kept (--keep): multus-e2e cluster status --name ${cmd.name} --work-dir ${cmd.workDir}; remove it with multus-e2e cluster down --name ${cmd.name} --work-dir ${cmd.workDir}`);

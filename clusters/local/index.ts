@@ -31,7 +31,6 @@ async function create(opts: LocalClusterOptions): Promise<LocalCluster> {
   const daemonOpts = daemonOptions(opts);
   const workDir = resolve(opts.workDir);
   const progress = opts.progress ?? (() => undefined);
-  mkdirSync(workDir, { recursive: true });
   const previous = readState(workDir);
   if (previous?.daemon && isAlive(previous.daemon)) {
     throw new Error(`cluster ${previous.name} is already running from ${workDir}: attach to it or destroy it first`);
@@ -41,6 +40,7 @@ async function create(opts: LocalClusterOptions): Promise<LocalCluster> {
   // Whatever a crashed earlier cluster of this name left behind goes first.
   await destroyCluster(opts.name, workDir);
   if (previous && previous.name !== opts.name) await destroyCluster(previous.name, workDir);
+  mkdirSync(workDir, { recursive: true });
   writeFileSync(join(workDir, 'options.json'), JSON.stringify(daemonOpts, null, 2));
   const logFile = join(workDir, 'daemon.log');
   rmSync(join(workDir, 'cni-calls.jsonl'), { force: true });
@@ -65,8 +65,10 @@ async function create(opts: LocalClusterOptions): Promise<LocalCluster> {
     });
   } catch (err) {
     child.kill('SIGKILL');
+    // Read the log before destroy removes it with the rest of the cluster's files.
+    const logTail = tail(logFile, 30);
     await destroyCluster(opts.name, workDir);
-    throw new Error(`creating local cluster ${opts.name} failed: ${(err as Error).message}\n--- ${logFile} (last lines) ---\n${tail(logFile, 30)}`);
+    throw new Error(`creating local cluster ${opts.name} failed: ${(err as Error).message}\n--- ${logFile} (last lines) ---\n${logTail}`);
   }
   child.removeAllListeners();
   child.disconnect();

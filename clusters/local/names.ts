@@ -10,6 +10,9 @@ export function validateClusterName(name: string): void {
   }
 }
 
+/** Matches the netns of any local cluster on this host (see clusterPrefix). */
+export const ANY_CLUSTER_NETNS = /^me2e[0-9a-f]{6}-/;
+
 /** `me2e` + 6 hex chars of the name's hash: the prefix of every netns/link/marker of the cluster. */
 export function clusterPrefix(name: string): string {
   return `me2e${createHash('sha256').update(name).digest('hex').slice(0, 6)}`;

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecResult } from '../provider.ts';
+import { recordMissingDirs } from './host-mountpoints.ts';
 import { nodePodCidr } from './names.ts';
 import { processRef, sleep, type ProcessRef } from './process-identity.ts';
 import { mustRun, runCommand, type RunOptions } from './run-command.ts';
@@ -78,8 +79,9 @@ export async function prepareNodeFilesystem(opts: {
   for (const m of NODE_MOUNTS) {
     const source = join(nodeDir, m.source);
     mkdirSync(source, { recursive: true });
-    // mkdir -p of the target writes an empty dir to the shared root filesystem (harmless, left in place
-    // because other clusters may be using it); the bind mount itself stays inside the node.
+    // mkdir -p of the target may create dirs on the shared root filesystem: recorded so the last
+    // cluster's teardown removes them. The bind mount itself stays inside the node.
+    recordMissingDirs(m.target);
     await mustRun(nodeExecArgv(holderPid, ['sh', '-c', `mkdir -p "$1" && mount --bind "$2" "$1"`, 'sh', m.target, source]));
     opts.onMount({ source, target: m.target });
   }

@@ -1,15 +1,16 @@
 // destroy() and leftovers(): both work from the cluster name alone (every netns and process marker
 // derives from it), with state.json adding the exact pids when it survived.
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { deleteNetns } from './fabric.ts';
+import { removeCreatedDirsIfLastCluster } from './host-mountpoints.ts';
 import { clusterNames } from './names.ts';
 import { processRef, stopProcess, type ProcessRef } from './process-identity.ts';
 import { runCommand } from './run-command.ts';
 import { readState } from './state.ts';
 
-/** Files and dirs of workDir that describe a live cluster; logs (daemon.log, cni-calls.jsonl) are kept. */
-const CLUSTER_FILES = ['nodes', 'pki', 'state.json', 'state.json.tmp', 'options.json', 'kubeconfig'];
+/** Everything the cluster writes into workDir; `multus-e2e run` exports the logs before destroy. */
+const CLUSTER_FILES = ['nodes', 'pki', 'state.json', 'state.json.tmp', 'options.json', 'kubeconfig', 'daemon.log', 'cni-calls.jsonl'];
 
 export async function destroyCluster(name: string, workDir: string): Promise<void> {
   const state = readState(workDir);
@@ -25,6 +26,12 @@ export async function destroyCluster(name: string, workDir: string): Promise<voi
   for (const n of netns.sort((a, b) => order(a) - order(b))) await deleteNetns(n);
   for (const f of CLUSTER_FILES) rmSync(join(workDir, f), { recursive: true, force: true });
   rmSync(controlPlaneDir(workDir, prefix), { recursive: true, force: true });
+  try {
+    rmdirSync(workDir);
+  } catch {
+    // holds files that are not the cluster's, or is gone already
+  }
+  removeCreatedDirsIfLastCluster();
 }
 
 /** Certs, keys, etcd data and logs of a real control plane; the prefix in its name marks its processes. */
