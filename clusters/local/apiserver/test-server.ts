@@ -1,9 +1,12 @@
 // Test fixture: an API server on a free port with its own temporary cert dir, plus a kubeconfig
 // for it on disk. Only used by the *.test.ts files of this folder.
 
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
 import { kubeconfigYaml, startApiServer, type RunningApiServer } from './index.ts';
 
@@ -30,23 +33,10 @@ export async function startTestServer(): Promise<TestServer> {
   };
 }
 
-export const NAD_CRD = {
-  apiVersion: 'apiextensions.k8s.io/v1',
-  kind: 'CustomResourceDefinition',
-  metadata: { name: 'network-attachment-definitions.k8s.cni.cncf.io' },
-  spec: {
-    group: 'k8s.cni.cncf.io',
-    scope: 'Namespaced',
-    names: {
-      plural: 'network-attachment-definitions', singular: 'network-attachment-definition',
-      kind: 'NetworkAttachmentDefinition', shortNames: ['net-attach-def'],
-    },
-    versions: [{
-      name: 'v1', served: true, storage: true,
-      schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { config: { type: 'string' } } } } } },
-    }],
-  },
-};
+/** The suite's own NAD CRD manifest, so the tests exercise the object every provider installs. */
+export const NAD_CRD = parse(
+  readFileSync(fileURLToPath(new URL('../../../fixtures/crds/network-attachment-definition.yaml', import.meta.url)), 'utf8'),
+) as k8s.V1CustomResourceDefinition & { metadata: { name: string } };
 
 /** The @kubernetes/client-node clients the tests use, configured for a test server. */
 export function clientsFor(ts: TestServer) {
