@@ -7,6 +7,7 @@ import type { Cluster, ExecResult } from '../clusters/provider.ts';
 import { nad, pod, type CniConfig, type NadObject, type PodOptions } from '../fixtures/templates.ts';
 import { parseIpJson, type IpLink, type IpRoute } from './ip-state.ts';
 import type { RunState } from './run-state.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const NAD_GROUP = 'k8s.cni.cncf.io';
 export const NAD_VERSION = 'v1';
@@ -41,7 +42,6 @@ export function kubeClients(kubeconfigPath: string): { core: CoreV1Api; custom: 
   return { core: kc.makeApiClient(CoreV1Api), custom: kc.makeApiClient(CustomObjectsApi) };
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function isNotFound(err: unknown): boolean {
   return (err as { code?: number }).code === 404;

@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ToolRunner } from './tools.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export type Availability = { ok: true } | { ok: false; reason: string };
 
@@ -33,7 +34,6 @@ export interface NetdevsimRequest {
   numvfs: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A device id not in use on the host, from base upwards. */
 export function freeNetdevsimId(sysfs = '/sys', base = 700): number {

@@ -5,6 +5,7 @@ import type { PrimaryNetwork } from './settings.ts';
 import type { Kubectl, NodeInfo } from './kubectl.ts';
 import type { ToolRunner } from './tools.ts';
 import { CNI_CONF_DIR } from './node-paths.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const BRIDGE_NETWORK_NAME = 'kind-default';
 export const BRIDGE_CONF_FILE = `${CNI_CONF_DIR}/10-${BRIDGE_NETWORK_NAME}.conflist`;
@@ -31,7 +32,6 @@ export function bridgeConflist(podCIDR: string): string {
   );
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Nodes register before they have a network; the controller-manager assigns pod CIDRs shortly after. */
 async function nodesWithPodCIDRs(kubectl: Kubectl, timeoutMs: number, pollMs: number): Promise<NodeInfo[]> {

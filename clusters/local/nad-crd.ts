@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { ApiError, type ApiClient } from './api-client.ts';
-import { sleep } from './process-identity.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const CRD_FILE = fileURLToPath(new URL('../../fixtures/crds/network-attachment-definition.yaml', import.meta.url));
 

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { ExecResult } from '../provider.ts';
 import { recordMissingDirs } from './host-mountpoints.ts';
 import { nodePodCidr } from './names.ts';
-import { processRef, sleep, type ProcessRef } from './process-identity.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { processRef, type ProcessRef } from './process-identity.ts';
 import { mustRun, runCommand, type RunOptions } from './run-command.ts';
 
 export const DEFAULT_NETWORK_FILE = '10-local-default.conflist';

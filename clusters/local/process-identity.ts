@@ -1,6 +1,7 @@
 // A pid plus its kernel start time names a process unambiguously, so destroy() after a crash never
 // signals an unrelated process that reused the pid.
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ProcessRef {
   pid: number;
@@ -61,6 +62,3 @@ function isZombie(pid: number): boolean {
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

@@ -10,7 +10,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ensureServingCerts } from './apiserver/certs.ts';
 import type { RunningApiServer } from './apiserver/index.ts';
-import { processRef, sleep, stopProcess, type ProcessRef } from './process-identity.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { processRef, stopProcess, type ProcessRef } from './process-identity.ts';
 
 export interface ControlPlaneBinaries {
   kubeApiserver: string;
