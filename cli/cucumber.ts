@@ -1,7 +1,7 @@
 // Runs the Gherkin suite in a child cucumber-js process (TypeScript steps through tsx), and counts what a
 // tag expression selects without running anything.
-import { spawn } from 'node:child_process';
 import { loadConfiguration, loadSources } from '@cucumber/cucumber/api';
+import { runInherited } from './child-process.ts';
 import { CUCUMBER_BIN, CUCUMBER_CONFIG, PACKAGE_ROOT } from './paths.ts';
 
 /** Names of the scenarios a tag expression selects (parses the features only). */
@@ -22,14 +22,5 @@ export interface CucumberRun {
 /** Runs cucumber-js to completion; output goes straight to this terminal. Resolves its exit code. */
 export function runCucumberProcess(run: CucumberRun, onChild?: (pid: number) => void): Promise<number> {
   const args = ['--import', 'tsx', CUCUMBER_BIN, '--config', CUCUMBER_CONFIG, ...(run.tags ? ['--tags', run.tags] : [])];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      cwd: PACKAGE_ROOT,
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, ...run.env, MULTUS_E2E_REPORTS_DIR: run.reportsDir },
-    });
-    if (child.pid !== undefined) onChild?.(child.pid);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
-  });
+  return runInherited(process.execPath, args, { env: { ...process.env, ...run.env, MULTUS_E2E_REPORTS_DIR: run.reportsDir }, ...(onChild ? { onChild } : {}) });
 }

@@ -1,9 +1,9 @@
 // Makes sure the plugin under test exists before a cluster is built around it.
-import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { PluginUnderTest } from '../clusters/provider.ts';
 import { BUNDLED_PLUGIN, PACKAGE_ROOT } from './paths.ts';
+import { runInherited } from './child-process.ts';
 
 export async function ensurePlugin(plugin: PluginUnderTest, progress: (line: string) => void): Promise<void> {
   if (plugin.kind === 'path') {
@@ -18,11 +18,7 @@ export async function ensurePlugin(plugin: PluginUnderTest, progress: (line: str
   const reason = bundledPluginBuildReason();
   if (reason === undefined) return;
   progress(`building the bundled plugin (npm run build): ${reason} …`);
-  const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn('npm', ['run', 'build'], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
-    child.on('error', reject);
-    child.on('exit', (c) => resolve(c ?? 1));
-  });
+  const code = await runInherited('npm', ['run', 'build']);
   if (code !== 0 || !existsSync(BUNDLED_PLUGIN)) throw new Error(`building the bundled plugin failed (npm run build exited ${code}); ${BUNDLED_PLUGIN} is missing`);
 }
 

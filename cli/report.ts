@@ -1,9 +1,9 @@
 // `multus-e2e report`: renders the Allure 3 HTML report from the last run's allure-results.
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ReportCommand } from './args.ts';
-import { ALLURE_BIN, PACKAGE_ROOT } from './paths.ts';
+import { ALLURE_BIN } from './paths.ts';
+import { runInherited } from './child-process.ts';
 
 export async function reportCommand(cmd: ReportCommand, progress: (line: string) => void): Promise<number> {
   const results = path.join(cmd.reportsDir, 'allure-results');
@@ -11,12 +11,7 @@ export async function reportCommand(cmd: ReportCommand, progress: (line: string)
     throw new Error(`no Allure results in ${results}: run "multus-e2e run" first (or pass --reports-dir)`);
   }
   progress(`rendering the Allure report from ${results} …`);
-  const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn(process.execPath, [ALLURE_BIN, 'generate', results, '--output', cmd.output, '--report-name', 'multus-e2e'],
-      { cwd: PACKAGE_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
-    child.on('error', reject);
-    child.on('exit', (c) => resolve(c ?? 1));
-  });
+  const code = await runInherited(process.execPath, [ALLURE_BIN, 'generate', results, '--output', cmd.output, '--report-name', 'multus-e2e']);
   if (code !== 0) throw new Error(`allure generate exited ${code}`);
   progress(`Allure report: ${path.join(cmd.output, 'index.html')}`);
   return 0;
