@@ -1,21 +1,35 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseCommand, UsageError } from './args.ts';
+
+// Plugin and control-plane paths must exist, so the tests name real (empty) files under a scratch dir.
+const scratch = mkdtempSync(path.join(tmpdir(), 'args-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+function file(rel: string): string {
+  const full = path.join(scratch, rel);
+  mkdirSync(path.dirname(full), { recursive: true });
+  writeFileSync(full, '');
+  return full;
+}
 
 describe('parseCommand', () => {
   it('gives run its defaults', () => {
     const cmd = parseCommand(['run'], '/home/u/proj');
     expect(cmd).toEqual({
-      kind: 'run', provider: 'local', plugin: { kind: 'bundled' }, keep: false, nodes: 2,
+      kind: 'run', provider: 'local', plugin: { kind: 'bundled' }, multusConfig: 'delegates', controlPlane: {}, keep: false, nodes: 2,
       reportsDir: '/home/u/proj/reports', noVm: false, name: 'me2e', workDir: '/var/tmp/multus-e2e/me2e', kindOptions: {},
     });
   });
 
   it('parses every run option, resolving paths against the working directory', () => {
+    const multus = file('my/multus');
     const cmd = parseCommand(['run', '--provider', 'vm', '--tags', '@macvlan and not @slow', '--plugin', './my/multus', '--keep',
-      '--nodes', '3', '--reports-dir', 'out', '--no-vm', '--name', 'ci-1', '--work-dir', 'wd'], '/p');
+      '--nodes', '3', '--reports-dir', 'out', '--no-vm', '--name', 'ci-1', '--work-dir', 'wd', '--multus-config', 'cluster-network-file'], scratch);
     expect(cmd).toEqual({
-      kind: 'run', provider: 'vm', tags: '@macvlan and not @slow', plugin: { kind: 'path', path: '/p/my/multus' }, keep: true,
-      nodes: 3, reportsDir: '/p/out', noVm: true, name: 'ci-1', workDir: '/p/wd', kindOptions: {},
+      kind: 'run', provider: 'vm', tags: '@macvlan and not @slow', plugin: { kind: 'thin', path: multus }, multusConfig: 'cluster-network-file',
+      controlPlane: {}, keep: true, nodes: 3, reportsDir: path.join(scratch, 'out'), noVm: true, name: 'ci-1', workDir: path.join(scratch, 'wd'), kindOptions: {},
     });
   });
 
@@ -38,7 +52,8 @@ describe('parseCommand', () => {
 
   it('parses cluster actions and refuses a missing or unknown one', () => {
     expect(parseCommand(['cluster', 'kubeconfig', '--name', 'dev'], '/p')).toMatchObject({ kind: 'cluster', action: 'kubeconfig', name: 'dev', workDir: '/var/tmp/multus-e2e/dev' });
-    expect(parseCommand(['cluster', 'up', '--nodes', '1', '--plugin', '/bin/multus'])).toMatchObject({ action: 'up', nodes: 1, plugin: { kind: 'path', path: '/bin/multus' } });
+    const multus = file('bin/multus');
+    expect(parseCommand(['cluster', 'up', '--nodes', '1', '--plugin', multus])).toMatchObject({ action: 'up', nodes: 1, plugin: { kind: 'thin', path: multus }, multusConfig: 'delegates' });
     expect(() => parseCommand(['cluster'])).toThrow(/cluster needs exactly one of up\|down\|status\|kubeconfig/);
     expect(() => parseCommand(['cluster', 'restart'])).toThrow(/got "restart"/);
     expect(() => parseCommand(['cluster', 'up', '--provider', 'vm'])).toThrow(/local or kind/);
@@ -55,5 +70,39 @@ describe('parseCommand', () => {
     expect(() => parseCommand(['run', '--kind-image', 'kindest/node:v1.31.0'])).toThrow(/need --provider kind/);
     expect(() => parseCommand(['cluster', 'up', '--name', 'a', '--cluster-name', 'b'])).toThrow(/disagree/);
     expect(parseCommand(['cluster', 'up', '--provider', 'kind', '--kind-image', 'img'], '/p')).toMatchObject({ kindOptions: { image: 'img' } });
+  });
+
+  it('reads --plugin as bundled, thin:PATH, a bare PATH (thin) or thick:SHIM,DAEMON, resolved against the working directory', () => {
+    const [thin, shim, daemon] = [file('up/multus'), file('up/multus-shim'), file('up/multus-daemon')];
+    expect(parseCommand(['run', '--plugin', 'bundled'], scratch)).toMatchObject({ plugin: { kind: 'bundled' } });
+    expect(parseCommand(['run', '--plugin', 'thin:up/multus'], scratch)).toMatchObject({ plugin: { kind: 'thin', path: thin } });
+    expect(parseCommand(['run', '--plugin', 'up/multus'], scratch)).toMatchObject({ plugin: { kind: 'thin', path: thin } });
+    expect(parseCommand(['cluster', 'up', '--plugin', 'thick:up/multus-shim,up/multus-daemon'], scratch))
+      .toMatchObject({ plugin: { kind: 'thick', shim, daemon } });
+  });
+
+  it('names the missing file or the malformed thick value in the usage error', () => {
+    file('up/multus-shim');
+    expect(() => parseCommand(['run', '--plugin', 'nope/multus'], scratch)).toThrow(`--plugin: ${path.join(scratch, 'nope/multus')} does not exist`);
+    expect(() => parseCommand(['run', '--plugin', 'thin:'], scratch)).toThrow(/--plugin needs a file path/);
+    expect(() => parseCommand(['run', '--plugin', 'thin:up'], scratch)).toThrow(`--plugin: ${path.join(scratch, 'up')} is not a file`);
+    expect(() => parseCommand(['run', '--plugin', 'thick:up/multus-shim,gone'], scratch)).toThrow(`--plugin thick: daemon: ${path.join(scratch, 'gone')} does not exist`);
+    for (const bad of ['thick:up/multus-shim', 'thick:a,b,c', 'thick:,b']) {
+      expect(() => parseCommand(['run', '--plugin', bad], scratch)).toThrow(/needs exactly two paths, the shim and the daemon/);
+    }
+    expect(() => parseCommand(['run', '--plugin', ''], scratch)).toThrow(UsageError);
+  });
+
+  it('takes --multus-config delegates or cluster-network-file only', () => {
+    expect(parseCommand(['cluster', 'up', '--multus-config', 'cluster-network-file'])).toMatchObject({ multusConfig: 'cluster-network-file' });
+    expect(() => parseCommand(['run', '--multus-config', 'auto'])).toThrow(/--multus-config must be one of delegates, cluster-network-file, got "auto"/);
+  });
+
+  it('takes a real control plane on the local provider only, each file checked', () => {
+    const [apiserver, etcd] = [file('cp/kube-apiserver'), file('cp/etcd')];
+    expect(parseCommand(['run', '--kube-apiserver', 'cp/kube-apiserver', '--etcd', 'cp/etcd'], scratch)).toMatchObject({ controlPlane: { kubeApiserver: apiserver, etcd } });
+    expect(parseCommand(['cluster', 'up', '--etcd', etcd], scratch)).toMatchObject({ controlPlane: { etcd } });
+    expect(() => parseCommand(['run', '--kube-apiserver', 'cp/missing', '--etcd', etcd], scratch)).toThrow(`--kube-apiserver: ${path.join(scratch, 'cp/missing')} does not exist`);
+    expect(() => parseCommand(['run', '--provider', 'kind', '--kube-apiserver', apiserver, '--etcd', etcd])).toThrow(/need --provider local/);
   });
 });

@@ -1,8 +1,9 @@
 // Command-line parsing for multus-e2e: turns argv into one typed command, or a help/usage error.
 // Kept free of side effects so it can be unit-tested.
+import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import type { PluginUnderTest } from '../clusters/provider.ts';
+import { MULTUS_CONFIG_SHAPES, type MultusConfigShape, type PluginUnderTest } from '../clusters/provider.ts';
 
 export type ProviderName = 'local' | 'vm' | 'kind';
 export type ClusterAction = 'up' | 'down' | 'status' | 'kubeconfig';
@@ -12,6 +13,9 @@ export interface RunCommand {
   provider: ProviderName;
   tags?: string;
   plugin: PluginUnderTest;
+  multusConfig: MultusConfigShape;
+  /** Real etcd + kube-apiserver for the local provider, when given on the command line. */
+  controlPlane: ControlPlaneOptions;
   keep: boolean;
   nodes: number;
   reportsDir: string;
@@ -19,6 +23,12 @@ export interface RunCommand {
   name: string;
   workDir: string;
   kindOptions: KindOptions;
+}
+
+/** --kube-apiserver/--etcd; either may be left to KUBEBUILDER_ASSETS, which the local provider reads. */
+export interface ControlPlaneOptions {
+  kubeApiserver?: string;
+  etcd?: string;
 }
 
 /** Settings only the kind provider reads; they override the MULTUS_E2E_KIND_* environment variables. */
@@ -34,6 +44,8 @@ export interface ClusterCommand {
   name: string;
   nodes: number;
   plugin: PluginUnderTest;
+  multusConfig: MultusConfigShape;
+  controlPlane: ControlPlaneOptions;
   workDir: string;
   kindOptions: KindOptions;
 }
@@ -85,8 +97,18 @@ Options:
   --provider local|vm|kind   cluster provider (default local); vm forces every capability-tagged
                              scenario into the QEMU guest
   --tags EXPR                Cucumber tag expression selecting scenarios (e.g. "@macvlan and not @slow")
-  --plugin bundled|PATH      plugin under test: the bundled build (default, built when missing) or any
-                             binary that reads the upstream Multus config format
+  --plugin bundled|PATH|thin:PATH|thick:SHIM,DAEMON
+                             plugin under test: the bundled build (default, built when missing); a
+                             thin binary that reads the upstream Multus config format (PATH is the
+                             same as thin:PATH); or upstream's thick plugin, multus-shim as the CNI
+                             binary plus a multus-daemon per node (local provider)
+  --multus-config delegates|cluster-network-file
+                             shape of the generated Multus config: the primary conflist inline under
+                             "delegates" (default, as upstream's --multus-conf-file=auto) or its path
+                             in "clusterNetwork"
+  --kube-apiserver PATH      local only: run this real kube-apiserver (with --etcd) instead of the
+                             embedded API server; KUBEBUILDER_ASSETS=DIR works too, flags win
+  --etcd PATH                local only: the etcd for --kube-apiserver
   --keep                     leave the cluster running afterwards
   --nodes N                  number of nodes (default 2)
   --reports-dir DIR          where reports land (default ./reports)
@@ -111,7 +133,12 @@ Options:
   --name NAME              cluster name (default ${DEFAULT_CLUSTER_NAME}); --cluster-name is the same
   --provider local|kind    cluster provider (default local)
   --nodes N                number of nodes for "up" (default 2)
-  --plugin bundled|PATH    plugin under test for "up" (default bundled)
+  --plugin bundled|PATH|thin:PATH|thick:SHIM,DAEMON
+                           plugin under test for "up" (default bundled; see run --help)
+  --multus-config delegates|cluster-network-file
+                           shape of the generated Multus config for "up" (default delegates)
+  --kube-apiserver PATH    local only: a real kube-apiserver for "up" (with --etcd; or KUBEBUILDER_ASSETS)
+  --etcd PATH              local only: the etcd for --kube-apiserver
   --work-dir DIR           cluster state and logs (default /var/tmp/multus-e2e/NAME)
   --kind-image IMG         kind only: the kindest/node image for "up"
   --plugin-image IMG       kind only: an upstream Multus DaemonSet image to install instead of the bundled plugin
@@ -135,10 +162,44 @@ export function defaultWorkDir(name: string): string {
   return path.join(WORK_ROOT, name);
 }
 
+/** A file named on the command line, resolved against cwd; a missing one is a usage error naming it. */
+function existingFile(option: string, value: string, cwd: string, help: string): string {
+  if (value === '') throw new UsageError(`${option} needs a file path`, help);
+  const file = path.resolve(cwd, value);
+  if (!existsSync(file)) throw new UsageError(`${option}: ${file} does not exist`, help);
+  if (!statSync(file).isFile()) throw new UsageError(`${option}: ${file} is not a file`, help);
+  return file;
+}
+
 function parsePlugin(value: string | undefined, cwd: string, help: string): PluginUnderTest {
   if (value === undefined || value === 'bundled') return { kind: 'bundled' };
-  if (value === '') throw new UsageError('--plugin needs "bundled" or a path to a Multus binary', help);
-  return { kind: 'path', path: path.resolve(cwd, value) };
+  if (value === '') throw new UsageError('--plugin needs bundled, PATH, thin:PATH or thick:SHIM,DAEMON', help);
+  if (value.startsWith('thick:')) {
+    const [shim, daemon, ...extra] = value.slice('thick:'.length).split(',');
+    if (!shim || !daemon || extra.length > 0) {
+      throw new UsageError(`--plugin thick: needs exactly two paths, the shim and the daemon (thick:SHIM,DAEMON), got "${value}"`, help);
+    }
+    return { kind: 'thick', shim: existingFile('--plugin thick: shim', shim, cwd, help), daemon: existingFile('--plugin thick: daemon', daemon, cwd, help) };
+  }
+  const thin = value.startsWith('thin:') ? value.slice('thin:'.length) : value;
+  return { kind: 'thin', path: existingFile('--plugin', thin, cwd, help) };
+}
+
+function parseMultusConfig(value: string | undefined, help: string): MultusConfigShape {
+  if (value === undefined) return 'delegates';
+  if ((MULTUS_CONFIG_SHAPES as readonly string[]).includes(value)) return value as MultusConfigShape;
+  throw new UsageError(`--multus-config must be one of ${MULTUS_CONFIG_SHAPES.join(', ')}, got "${value}"`, help);
+}
+
+function parseControlPlane(values: ParsedArgs['values'], provider: ProviderName, cwd: string, help: string): ControlPlaneOptions {
+  const kubeApiserver = values['kube-apiserver'] as string | undefined;
+  const etcd = values.etcd as string | undefined;
+  if (kubeApiserver === undefined && etcd === undefined) return {};
+  if (provider !== 'local') throw new UsageError('--kube-apiserver and --etcd need --provider local', help);
+  return {
+    ...(kubeApiserver !== undefined ? { kubeApiserver: existingFile('--kube-apiserver', kubeApiserver, cwd, help) } : {}),
+    ...(etcd !== undefined ? { etcd: existingFile('--etcd', etcd, cwd, help) } : {}),
+  };
 }
 
 function parseProvider(value: string | undefined, help: string): ProviderName {
@@ -186,6 +247,7 @@ function clusterName(values: ParsedArgs['values'], help: string): string {
 const CLUSTER_OPTIONS: OptionSpec = {
   name: { type: 'string' }, 'cluster-name': { type: 'string' }, provider: { type: 'string' }, nodes: { type: 'string' },
   plugin: { type: 'string' }, 'work-dir': { type: 'string' }, 'kind-image': { type: 'string' }, 'plugin-image': { type: 'string' },
+  'multus-config': { type: 'string' }, 'kube-apiserver': { type: 'string' }, etcd: { type: 'string' },
 };
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
@@ -223,6 +285,8 @@ export function parseCommand(argv: string[], cwd: string = process.cwd()): Comma
       provider,
       ...(tags !== undefined && tags.trim() !== '' ? { tags } : {}),
       plugin: parsePlugin(values.plugin as string | undefined, cwd, HELP.run),
+      multusConfig: parseMultusConfig(values['multus-config'] as string | undefined, HELP.run),
+      controlPlane: parseControlPlane(values, provider, cwd, HELP.run),
       keep: values.keep === true,
       nodes: parseNodes(values.nodes as string | undefined, HELP.run),
       reportsDir: path.resolve(cwd, (values['reports-dir'] as string | undefined) ?? 'reports'),
@@ -249,6 +313,8 @@ export function parseCommand(argv: string[], cwd: string = process.cwd()): Comma
       name,
       nodes: parseNodes(values.nodes as string | undefined, HELP.cluster),
       plugin: parsePlugin(values.plugin as string | undefined, cwd, HELP.cluster),
+      multusConfig: parseMultusConfig(values['multus-config'] as string | undefined, HELP.cluster),
+      controlPlane: parseControlPlane(values, provider, cwd, HELP.cluster),
       workDir: path.resolve(cwd, (values['work-dir'] as string | undefined) ?? defaultWorkDir(name)),
       kindOptions: parseKindOptions(values, provider, HELP.cluster),
     };

@@ -20,7 +20,7 @@ export async function clusterCommand(cmd: ClusterCommand, progress: Progress): P
     case 'up': {
       await ensurePlugin(cmd.plugin, progress);
       progress(`bringing up ${cmd.provider} cluster "${cmd.name}" with ${cmd.nodes} nodes in ${cmd.workDir} …`);
-      const cluster = await provider.create({ name: cmd.name, nodes: cmd.nodes, plugin: cmd.plugin, workDir: cmd.workDir, progress });
+      const cluster = await provider.create({ name: cmd.name, nodes: cmd.nodes, plugin: cmd.plugin, multusConfig: cmd.multusConfig, workDir: cmd.workDir, progress, ...cmd.controlPlane });
       progress(`cluster "${cmd.name}" is up: kubectl --kubeconfig ${cluster.kubeconfigPath} get nodes`);
       process.stdout.write(`${cluster.kubeconfigPath}\n`);
       return 0;

@@ -5,15 +5,20 @@ import type { PluginUnderTest } from '../clusters/provider.ts';
 import { BUNDLED_PLUGIN, PACKAGE_ROOT } from './paths.ts';
 import { runInherited } from './child-process.ts';
 
+function ensureExecutable(file: string): void {
+  if (!existsSync(file) || !statSync(file).isFile()) throw new Error(`--plugin ${file}: no such file`);
+  try {
+    accessSync(file, constants.X_OK);
+  } catch {
+    throw new Error(`--plugin ${file}: not executable (chmod +x it)`);
+  }
+}
+
 export async function ensurePlugin(plugin: PluginUnderTest, progress: (line: string) => void): Promise<void> {
-  if (plugin.kind === 'path') {
-    if (!existsSync(plugin.path) || !statSync(plugin.path).isFile()) throw new Error(`--plugin ${plugin.path}: no such file`);
-    try {
-      accessSync(plugin.path, constants.X_OK);
-    } catch {
-      throw new Error(`--plugin ${plugin.path}: not executable (chmod +x it)`);
-    }
-    return;
+  if (plugin.kind === 'thin') return ensureExecutable(plugin.path);
+  if (plugin.kind === 'thick') {
+    ensureExecutable(plugin.shim);
+    return ensureExecutable(plugin.daemon);
   }
   const reason = bundledPluginBuildReason();
   if (reason === undefined) return;

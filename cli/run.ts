@@ -11,7 +11,7 @@ import { formatSummary, readScenarioResults, scenarioOk, summaryFile, type Scena
 import { CAPABILITIES, planRun, probeCapabilities, type Availability, type CapabilityReport } from '../steps/capabilities.ts';
 import { loadProvider } from '../steps/providers.ts';
 import { RUN_STATE_ENV, writeRunState, type RunState } from '../steps/run-state.ts';
-import type { RunCommand } from './args.ts';
+import type { ControlPlaneOptions, RunCommand } from './args.ts';
 import { runCucumberProcess, selectedScenarios } from './cucumber.ts';
 import { removeEmptyWorkRoot } from './paths.ts';
 import { ensurePlugin } from './plugin.ts';
@@ -82,9 +82,10 @@ async function runOnHost(cmd: RunCommand, tags: string | undefined, skipReasons:
   const stateFile = path.join(cmd.workDir, 'suite-run.json');
   try {
     sriov = await emulatedSriovNics(cmd, tags, capabilities, progress);
-    // extendedResources is the local provider's extension of ClusterOptions.
-    const options: ClusterOptions & { extendedResources?: NetdevsimSetup['extendedResources'] } = {
-      name: cmd.name, nodes: cmd.nodes, plugin: cmd.plugin, workDir: cmd.workDir, progress,
+    // extendedResources and the control plane binaries are the local provider's extensions of ClusterOptions.
+    const options: ClusterOptions & { extendedResources?: NetdevsimSetup['extendedResources'] } & ControlPlaneOptions = {
+      name: cmd.name, nodes: cmd.nodes, plugin: cmd.plugin, multusConfig: cmd.multusConfig, workDir: cmd.workDir, progress,
+      ...cmd.controlPlane,
       ...(sriov ? { extendedResources: sriov.extendedResources } : {}),
     };
     cluster = await provider.create(options);
@@ -146,7 +147,7 @@ export async function runCommand(cmd: RunCommand, progress: Progress): Promise<n
   }
   if (vmScenarios.length > 0 && plan.vmTags) {
     const vmIndex = await import('../clusters/vm/index.ts');
-    const { exitCode } = await vmIndex.runInVm({ tags: plan.vmTags, plugin: cmd.plugin, reportsDir: cmd.reportsDir, progress })
+    const { exitCode } = await vmIndex.runInVm({ tags: plan.vmTags, plugin: cmd.plugin, reportsDir: cmd.reportsDir, progress, extraArgs: ['--multus-config', cmd.multusConfig] })
       .catch((err: Error) => {
         problems.push(`vm run: ${err.message}`);
         return { exitCode: 1 };

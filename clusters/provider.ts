@@ -1,8 +1,33 @@
 // The one interface every cluster provider (local, vm, kind) implements. Steps and the CLI talk to
 // clusters only through it, so the same .feature files run unchanged on every provider.
 
-/** Which Multus build the suite installs: ours, or any binary that reads the upstream config format. */
-export type PluginUnderTest = { kind: 'bundled' } | { kind: 'path'; path: string };
+/** Which Multus build the suite installs. */
+export type PluginUnderTest =
+  | { kind: 'bundled' }
+  /** Any Multus-compatible thin binary: it reads the upstream Multus config format and runs in the CNI call. */
+  | { kind: 'thin'; path: string }
+  /** Upstream-style thick plugin: a per-node daemon (multus-daemon) and the CNI binary that forwards to it (multus-shim). */
+  | { kind: 'thick'; shim: string; daemon: string };
+
+/**
+ * Shape of the Multus configuration the installer writes. `delegates`: the primary network's conflist
+ * inline under "delegates" (what upstream's --multus-conf-file=auto generates); `cluster-network-file`:
+ * "clusterNetwork" names the primary conflist's path and the plugin reads it at each call.
+ */
+export type MultusConfigShape = 'delegates' | 'cluster-network-file';
+export const MULTUS_CONFIG_SHAPES: readonly MultusConfigShape[] = ['delegates', 'cluster-network-file'];
+
+/** The plugin as the CLI's --plugin value spells it (bundled, thin:PATH, thick:SHIM,DAEMON); also its label in reports. */
+export function pluginArgument(plugin: PluginUnderTest): string {
+  switch (plugin.kind) {
+    case 'bundled':
+      return 'bundled';
+    case 'thin':
+      return `thin:${plugin.path}`;
+    case 'thick':
+      return `thick:${plugin.shim},${plugin.daemon}`;
+  }
+}
 
 export interface ExecResult {
   code: number;
@@ -17,6 +42,8 @@ export interface CniCallRecord {
   namespace: string;
   pod: string;
   containerId: string;
+  /** CNI_NETNS of the call: the pod's network namespace as the runtime named it (/run/netns/cni-… under containerd). */
+  netns?: string;
   /** Wall time of the call from spawn to exit, milliseconds. */
   ms: number;
   exitCode: number;
@@ -31,6 +58,8 @@ export interface ClusterOptions {
   name: string;
   nodes: number;
   plugin: PluginUnderTest;
+  /** Shape of the generated Multus configuration (default `delegates`). */
+  multusConfig?: MultusConfigShape;
   /** Where logs, exported state and reports for this cluster go. */
   workDir: string;
   /** Progress lines for a person watching ("creating node node-1 …"). */

@@ -2,7 +2,7 @@
 // (n/p50/p95/p99/max), written to latency.json, and a self-contained HTML page with inline-SVG charts.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { CniCallRecord, PluginUnderTest } from '../clusters/provider.ts';
+import { pluginArgument, type CniCallRecord, type PluginUnderTest } from '../clusters/provider.ts';
 
 export interface DelegateTiming {
   network: string;
@@ -67,7 +67,7 @@ export function summarize(runs: readonly LatencyRun[]): Record<string, OpSummary
 }
 
 export function pluginLabel(plugin: PluginUnderTest): string {
-  return plugin.kind === 'bundled' ? 'bundled' : plugin.path;
+  return pluginArgument(plugin);
 }
 
 export function latencyRunsFrom(calls: readonly CniCallRecord[], scenario: string, provider: string, plugin: string): LatencyRun[] {

@@ -23,6 +23,7 @@ const READY_TIMEOUT = '300s';
 function pluginFiles(settings: KindSettings, plugin: PluginUnderTest): BundledPayload {
   const dist = join(settings.repoRoot, 'plugin/dist');
   const installer = join(dist, 'multus-install');
+  if (plugin.kind === 'thick') throw new Error('the kind provider cannot install --plugin thick:…: it installs a thin binary, or an upstream Multus DaemonSet image given with --plugin-image');
   const pluginPath = plugin.kind === 'bundled' ? join(dist, 'multus') : resolve(plugin.path);
   for (const [what, file] of [['plugin under test', pluginPath], ['plugin installer', installer]] as const) {
     if (!existsSync(file)) {

@@ -296,7 +296,7 @@ describe('kind provider create/destroy against stand-ins', () => {
     const p = createKindProvider(settings());
     await expect(p.create({ ...opts(join(s.dir, 'w')), name: 'Bad_Name' })).rejects.toThrow(/invalid kind cluster name "Bad_Name"/);
     await expect(p.create({ ...opts(join(s.dir, 'w')), nodes: 0 })).rejects.toThrow(/nodes must be an integer from 1 to 20/);
-    await expect(p.create({ ...opts(join(s.dir, 'w')), plugin: { kind: 'path', path: '/nonexistent/multus' } })).rejects.toThrow(
+    await expect(p.create({ ...opts(join(s.dir, 'w')), plugin: { kind: 'thin', path: '/nonexistent/multus' } })).rejects.toThrow(
       'plugin under test not found at /nonexistent/multus',
     );
     expect(s.calls()).toEqual([]);

@@ -17,7 +17,8 @@ export async function installPlugin(opts: {
   serviceAccountDir: string;
 }): Promise<void> {
   if (!existsSync(INSTALLER)) throw new Error(`plugin installer ${INSTALLER} is missing: run \`npm run build\` first`);
-  if (opts.plugin.kind === 'path' && !existsSync(opts.plugin.path)) throw new Error(`plugin under test ${opts.plugin.path} does not exist`);
+  if (opts.plugin.kind === 'thick') throw new Error('the thick plugin is not installable on the local provider yet');
+  if (opts.plugin.kind === 'thin' && !existsSync(opts.plugin.path)) throw new Error(`plugin under test ${opts.plugin.path} does not exist`);
   const argv = [
     process.execPath,
     INSTALLER,
@@ -27,7 +28,7 @@ export async function installPlugin(opts: {
     '--cni-conf-dir=/etc/cni/net.d',
     '--cni-bin-dir=/opt/cni/bin',
     `--service-account-dir=${opts.serviceAccountDir}`,
-    ...(opts.plugin.kind === 'path' ? [`--multus-binary=${opts.plugin.path}`] : []),
+    ...(opts.plugin.kind === 'thin' ? [`--multus-binary=${opts.plugin.path}`] : []),
   ];
   const r = await execOnNode(opts.holderPid, argv, {
     env: { ...process.env, PATH: pathWithNode(), KUBERNETES_SERVICE_HOST: opts.apiHost, KUBERNETES_SERVICE_PORT: String(opts.apiPort) },

@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve, dirname, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PluginUnderTest } from '../provider.ts';
+import { pluginArgument, type PluginUnderTest } from '../provider.ts';
 import { HOST_PACKAGES, hasCandidate, kernelPackages, missingPackages } from './debian-packages.ts';
 import { QBOOT_ROM } from './qemu-argv.ts';
 import { cachedImage, ensureVmImage, vmCacheRoot } from './image.ts';
@@ -81,7 +81,7 @@ export async function runInVm(opts: RunInVmOptions): Promise<{ exitCode: number 
   if (rel.startsWith('..') || isAbsolute(rel)) shares.push(reportsDir);
   shares.push(...(await tsxCacheShare()));
   const argv = ['node', join(projectDir, 'bin', 'multus-e2e.mjs'), 'run', '--provider', 'local', '--no-vm', '--tags', opts.tags, '--reports-dir', join(reportsDir, 'vm')];
-  if (opts.plugin.kind === 'path') argv.push('--plugin', opts.plugin.path);
+  if (opts.plugin.kind !== 'bundled') argv.push('--plugin', pluginArgument(opts.plugin));
   argv.push(...(opts.extraArgs ?? []));
   const env: Record<string, string> = { HOME: '/root', TERM: 'dumb', PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', MULTUS_E2E_IN_VM: '1' };
   if (process.env.CI) env.CI = process.env.CI;
