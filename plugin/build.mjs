@@ -1,7 +1,8 @@
-// Bundles the plugin and the installer into single self-contained executables (no node_modules at
-// run time): plugin/dist/multus and plugin/dist/multus-install.
+// Bundles the plugin, its thick-mode daemon and the installer into single self-contained executables
+// (no node_modules at run time): plugin/dist/multus, multus-daemon and multus-install; copies the
+// thick-mode shim (a shell script) to plugin/dist/multus-shim.
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,6 +16,7 @@ writeFileSync(join(dist, 'package.json'), '{ "type": "commonjs" }\n');
 const targets = [
   { entry: 'main.ts', out: 'multus' },
   { entry: 'install/main.ts', out: 'multus-install' },
+  { entry: 'daemon/main.ts', out: 'multus-daemon' },
 ];
 for (const t of targets) {
   const outfile = join(dist, t.out);
@@ -33,3 +35,7 @@ for (const t of targets) {
   chmodSync(outfile, 0o755);
   console.log(`built ${outfile}`);
 }
+const shim = join(dist, 'multus-shim');
+copyFileSync(join(here, 'daemon/shim.sh'), shim);
+chmodSync(shim, 0o755);
+console.log(`built ${shim}`);

@@ -1,11 +1,7 @@
-// Entry point of the bundled plugin. VERSION is answered from here with nothing else loaded; every
-// other verb lazily loads only the modules it needs (the bundle keeps them as lazy initialisers).
+// Entry point of the bundled thin plugin: read stdin, answer the call (call.ts), print, exit.
 import { readFileSync, writeSync } from 'node:fs';
-import { readCommand } from './cni/env.ts';
-import { asCniError, CniError, ErrorCode } from './cni/errors.ts';
-import { SUPPORTED_VERSIONS } from './cni/version.ts';
-
-const LATEST = SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1] as string;
+import { failedCall, handleCall, type CallOutcome } from './call.ts';
+import { CniError, ErrorCode } from './cni/errors.ts';
 
 function readStdin(): string {
   try {
@@ -16,49 +12,15 @@ function readStdin(): string {
   }
 }
 
-/** The cniVersion an error is reported in: the config's, when it could be read. */
-function versionOf(stdin: string): string {
-  const m = /"cniVersion"\s*:\s*"([^"]+)"/.exec(stdin);
-  return m && (SUPPORTED_VERSIONS as readonly string[]).includes(m[1] as string) ? (m[1] as string) : LATEST;
-}
-
-function printJson(v: unknown): void {
-  writeSync(1, JSON.stringify(v) + '\n');
-}
-
-function version(stdin: string): void {
-  let requested = LATEST;
-  if (stdin.trim()) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(stdin);
-    } catch (e) {
-      throw new CniError(ErrorCode.DecodeFailure, 'failed to decode VERSION input', (e as Error).message);
-    }
-    const v = (parsed as { cniVersion?: unknown } | null)?.cniVersion;
-    if (typeof v === 'string' && v) requested = v;
-  }
-  printJson({ cniVersion: requested, supportedVersions: SUPPORTED_VERSIONS });
-}
-
 async function main(): Promise<number> {
-  let stdin = '';
+  let outcome: CallOutcome;
   try {
-    const verb = readCommand(process.env);
-    stdin = readStdin();
-    if (verb === 'VERSION') {
-      version(stdin);
-      return 0;
-    }
-    const { runVerb } = await import('./multus/run.ts');
-    const result = await runVerb(verb, stdin);
-    if (result !== undefined) printJson(result);
-    return 0;
+    outcome = await handleCall(readStdin(), { env: process.env });
   } catch (e) {
-    const err = asCniError(e);
-    printJson(err.toJSON(versionOf(stdin)));
-    return 1;
+    outcome = failedCall(e);
   }
+  if (outcome.output !== undefined) writeSync(1, JSON.stringify(outcome.output) + '\n');
+  return outcome.exitCode;
 }
 
 main().then((code) => process.exit(code));

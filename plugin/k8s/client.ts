@@ -1,6 +1,6 @@
 // A small Kubernetes REST client over node:https: short per-request timeouts and a bounded retry
 // budget for refused connections and 5xx, as upstream Multus has while it waits for the pod.
-import { Agent, request } from 'node:https';
+import { Agent, request, type AgentOptions } from 'node:https';
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import type { KubeAccess } from './kubeconfig.ts';
 import { statusMessage } from './status-message.ts';
@@ -33,22 +33,36 @@ class TransportError extends Error {
 /** What callers of the API need from a client (lets tests substitute the transport). */
 export type ApiCaller = Pick<KubeClient, 'call'>;
 
+/** TLS settings of an agent that talks to the API server described by `access`. */
+export function tlsOptions(access: KubeAccess): AgentOptions {
+  return {
+    ...(access.ca ? { ca: access.ca } : {}),
+    ...(access.cert ? { cert: access.cert } : {}),
+    ...(access.key ? { key: access.key } : {}),
+    ...(access.tlsServerName ? { servername: access.tlsServerName } : {}),
+    rejectUnauthorized: !access.insecure,
+  };
+}
+
+/** Request headers every API call carries (auth included). */
+export function baseHeaders(access: KubeAccess): Record<string, string> {
+  const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'multus-e2e-plugin' };
+  if (access.token) headers['Authorization'] = `Bearer ${access.token}`;
+  return headers;
+}
+
 export class KubeClient {
   private readonly agent: Agent;
+  /**
+   * `maxSockets`: the thin plugin keeps one connection (a second TLS handshake costs more than waiting
+   * for the first socket); the daemon, serving calls in parallel, allows a few.
+   */
   constructor(
     private readonly access: KubeAccess,
     private readonly timing: ClientTiming = DEFAULT_TIMING,
+    maxSockets = 1,
   ) {
-    this.agent = new Agent({
-      keepAlive: true,
-      // One connection, reused: a second TLS handshake costs more than waiting for the first socket.
-      maxSockets: 1,
-      ...(access.ca ? { ca: access.ca } : {}),
-      ...(access.cert ? { cert: access.cert } : {}),
-      ...(access.key ? { key: access.key } : {}),
-      ...(access.tlsServerName ? { servername: access.tlsServerName } : {}),
-      rejectUnauthorized: !access.insecure,
-    });
+    this.agent = new Agent({ keepAlive: true, maxSockets, ...tlsOptions(access) });
   }
 
   get server(): string {
@@ -58,8 +72,7 @@ export class KubeClient {
   private once(method: string, path: string, body: unknown, contentType: string): Promise<ApiResponse> {
     const url = new URL(this.access.server + path);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const headers: Record<string, string | number> = { Accept: 'application/json', 'User-Agent': 'multus-e2e-plugin' };
-    if (this.access.token) headers['Authorization'] = `Bearer ${this.access.token}`;
+    const headers: Record<string, string | number> = baseHeaders(this.access);
     if (payload) {
       headers['Content-Type'] = contentType;
       headers['Content-Length'] = payload.length;

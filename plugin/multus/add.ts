@@ -8,7 +8,7 @@ import { removeCache, writeCache, type CacheEntry } from './cache.ts';
 import { delegationContext, waitForReadiness, type CallContext } from './context.ts';
 import { applyDefaultRoute } from './default-route.ts';
 import { addAttachment, attachmentNetwork, deleteAttachments } from './delegation.ts';
-import { getPod, kubeClientFor, type PodObject } from './kube.ts';
+import { getPod, type PodObject } from './kube.ts';
 import { buildNetworkStatus, writeNetworkStatus } from './network-status.ts';
 
 const READINESS_TIMEOUT_MS = 10_000;
@@ -16,7 +16,7 @@ const READINESS_TIMEOUT_MS = 10_000;
 export async function cmdAdd(ctx: CallContext): Promise<JsonObject> {
   const { conf, env, podRef, log } = ctx;
   await waitForReadiness(conf, READINESS_TIMEOUT_MS);
-  const client = await kubeClientFor(conf);
+  const client = await ctx.connectKube();
   try {
     let pod: PodObject | undefined;
     if (client && podRef) {

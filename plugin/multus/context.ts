@@ -6,6 +6,7 @@ import type { JsonObject } from '../cni/netconf.ts';
 import type { PodRef } from './attachments.ts';
 import { delegatePath, type MultusConfig } from './config.ts';
 import type { DelegationContext } from './delegation.ts';
+import type { KubeHandle } from './kube.ts';
 import type { Logger } from './log.ts';
 
 export interface CallContext {
@@ -14,6 +15,11 @@ export interface CallContext {
   raw: JsonObject;
   log: Logger;
   podRef: PodRef | undefined;
+  /**
+   * API access for this call, or undefined when none is configured. The thin plugin opens a client per
+   * call; the daemon hands out its one warm, watch-cached client (whose close() keeps it open).
+   */
+  connectKube: () => Promise<KubeHandle | undefined>;
 }
 
 export function podRefFromArgs(args: string): PodRef | undefined {

@@ -5,12 +5,12 @@ import { planAttachments, type PodRef } from './attachments.ts';
 import { readCache, removeCache, writeCache, type CachedAttachment, type CacheEntry } from './cache.ts';
 import { delegationContext, type CallContext } from './context.ts';
 import { deleteAttachments } from './delegation.ts';
-import { getPod, kubeClientFor, type PodObject } from './kube.ts';
+import { getPod, type PodObject } from './kube.ts';
 
 /** Attachments derived from config (+ the pod when it can be read); `unknown` says what could not be known. */
 async function rederive(ctx: CallContext): Promise<{ attachments: CachedAttachment[]; unknown?: string }> {
   const { conf, env, podRef } = ctx;
-  const client = await kubeClientFor(conf);
+  const client = await ctx.connectKube();
   try {
     let pod: PodObject | undefined;
     let unknown: string | undefined;

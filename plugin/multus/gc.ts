@@ -7,7 +7,6 @@ import { planAttachments } from './attachments.ts';
 import { listCache, readCache, removeCache, type CachedAttachment } from './cache.ts';
 import { delegationContext, type CallContext } from './context.ts';
 import { attachmentNetwork, deleteAttachments } from './delegation.ts';
-import { kubeClientFor } from './kube.ts';
 
 interface Attachment {
   containerID: string;
@@ -55,7 +54,7 @@ export async function cmdGc(ctx: CallContext): Promise<void> {
     for (const f of failures) errors.push(`stale ${entry.containerId}/${f.attachment.ifname} (${f.attachment.network}): ${f.error.message}`);
     removeCache(conf.cniDir, entry.containerId);
   }
-  const client = await kubeClientFor(conf);
+  const client = await ctx.connectKube();
   try {
     const [cluster] = await planAttachments({ conf, client, pod: undefined, podRef: undefined, ifname: 'eth0', cniArgs: '', strictDevices: false });
     if (cluster) remember(cluster, undefined);

@@ -21,6 +21,9 @@ export interface NadObject {
   spec?: { config?: string };
 }
 
+/** An API client for one call: close() releases what the call opened. */
+export type KubeHandle = ApiCaller & { close(): void };
+
 /**
  * A client when the config names a kubeconfig or the process runs in-cluster; otherwise none. The
  * client (and node:https with it) is loaded only here, so a DEL served from the cache never pays for it.

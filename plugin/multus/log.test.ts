@@ -14,8 +14,7 @@ describe('JSON-lines log', () => {
   it('filters by level, always writes timing lines, and carries bound fields', () => {
     dir = mkdtempSync(join(tmpdir(), 'me2ep-log-'));
     const file = join(dir, 'sub', 'multus.log');
-    const log = new Logger({ logFile: file, logLevel: 'error', logToStderr: false });
-    log.bind({ verb: 'ADD', containerId: 'c1', pod: 'ns/p' });
+    const log = new Logger({ logFile: file, logLevel: 'error', logToStderr: false }, { verb: 'ADD', containerId: 'c1', pod: 'ns/p' });
     log.verbose('hidden');
     log.debug('hidden too');
     log.error('shown', { detail: 1 });
@@ -43,5 +42,23 @@ describe('JSON-lines log', () => {
     new Logger({ logLevel: 'debug', logToStderr: false }).error('dropped');
     expect(writes).toHaveLength(1);
     expect(JSON.parse(writes[0] ?? '')).toMatchObject({ level: 'debug', msg: 'to stderr' });
+  });
+
+  it('children share the file, add their fields, and only the owner closes it', () => {
+    dir = mkdtempSync(join(tmpdir(), 'me2ep-log-'));
+    const file = join(dir, 'daemon.log');
+    const root = new Logger({ logFile: file, logLevel: 'verbose', logToStderr: false }, { component: 'daemon' });
+    const a = root.child({ containerId: 'a' });
+    const b = root.child({ containerId: 'b' });
+    a.verbose('from a');
+    a.close();
+    b.verbose('from b after a closed');
+    root.close();
+    root.verbose('after the owner closed: dropped');
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l['msg'], l['component'], l['containerId']])).toEqual([
+      ['from a', 'daemon', 'a'],
+      ['from b after a closed', 'daemon', 'b'],
+    ]);
   });
 });

@@ -12,10 +12,10 @@ export interface LogDestination {
   logToStderr: boolean;
 }
 
-export class Logger {
-  private fd: number | undefined;
-  private readonly base: Record<string, unknown> = {};
-  constructor(private readonly dest: LogDestination) {
+/** Where lines go: one open file (and/or stderr), shared by a logger and its children. */
+class LogSink {
+  fd: number | undefined;
+  constructor(readonly dest: LogDestination) {
     if (dest.logFile) {
       try {
         mkdirSync(dirname(dest.logFile), { recursive: true });
@@ -25,18 +25,37 @@ export class Logger {
       }
     }
   }
+}
 
-  /** Fields added to every following line (verb, containerId, pod). */
-  bind(fields: Record<string, unknown>): void {
-    Object.assign(this.base, fields);
+export class Logger {
+  private readonly sink: LogSink;
+  private readonly base: Record<string, unknown>;
+  /** Only the logger that opened the file closes it; children (one per daemon call) share it. */
+  private readonly owner: boolean;
+  constructor(dest: LogDestination | Logger, fields: Record<string, unknown> = {}) {
+    if (dest instanceof Logger) {
+      this.sink = dest.sink;
+      this.base = { ...dest.base, ...fields };
+      this.owner = false;
+    } else {
+      this.sink = new LogSink(dest);
+      this.base = { ...fields };
+      this.owner = true;
+    }
+  }
+
+  /** A logger writing to the same destination with `fields` added to each line. */
+  child(fields: Record<string, unknown> = {}): Logger {
+    return new Logger(this, fields);
   }
 
   private write(level: LogLevel, msg: string, fields: Record<string, unknown>, always: boolean): void {
-    if (this.fd === undefined && !this.dest.logToStderr) return;
-    if (!always && RANK[level] > RANK[this.dest.logLevel]) return;
+    const { dest } = this.sink;
+    if (this.sink.fd === undefined && !dest.logToStderr) return;
+    if (!always && RANK[level] > RANK[dest.logLevel]) return;
     const line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...this.base, ...fields }) + '\n';
-    if (this.fd !== undefined) writeSync(this.fd, line);
-    if (this.dest.logToStderr) process.stderr.write(line);
+    if (this.sink.fd !== undefined) writeSync(this.sink.fd, line);
+    if (dest.logToStderr) process.stderr.write(line);
   }
 
   error(msg: string, fields: Record<string, unknown> = {}): void {
@@ -54,7 +73,8 @@ export class Logger {
   }
 
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    if (!this.owner || this.sink.fd === undefined) return;
+    closeSync(this.sink.fd);
+    this.sink.fd = undefined;
   }
 }

@@ -1,19 +1,38 @@
-// Dispatch of the attachment verbs: config, logger and the "call" timing line around each verb.
+// Dispatch of the attachment verbs: config, logger and the "call" timing line around each verb. The
+// thin plugin (main.ts) and the daemon (daemon/server.ts) both come through here.
 import { parseEnv, type Verb } from '../cni/env.ts';
 import { asCniError } from '../cni/errors.ts';
-import { loadConfig, parseConfigBytes } from './config.ts';
+import type { JsonObject } from '../cni/netconf.ts';
+import { loadConfig, parseConfigBytes, type MultusConfig } from './config.ts';
 import { podRefFromArgs, type CallContext } from './context.ts';
 import { round } from './delegation.ts';
+import { kubeClientFor, type KubeHandle } from './kube.ts';
 import { Logger } from './log.ts';
 
-export async function runVerb(verb: Exclude<Verb, 'VERSION'>, stdin: string): Promise<unknown> {
-  const env = parseEnv(process.env);
-  const raw = parseConfigBytes(stdin);
+/** What the caller of a verb provides besides stdin. */
+export interface CallServices {
+  /** The CNI_* variables of the call: the process's own in the thin plugin, the shim's in the daemon. */
+  env: NodeJS.ProcessEnv;
+  /** Keys set over the stdin config (the daemon config's, as upstream's daemon does). */
+  overrides?: JsonObject;
+  /** API access; default: a client per call from the config's kubeconfig or the in-cluster account. */
+  connectKube?: (conf: MultusConfig) => Promise<KubeHandle | undefined>;
+  /** Log through this logger (the daemon's) instead of one opened from the config. */
+  log?: Logger;
+  /** performance.now() when the call began; the thin plugin counts from process start (0). */
+  startedAt?: number;
+}
+
+export async function runVerb(verb: Exclude<Verb, 'VERSION'>, stdin: string, services: CallServices): Promise<unknown> {
+  const env = parseEnv(services.env);
+  const raw = { ...parseConfigBytes(stdin), ...services.overrides };
   const conf = loadConfig(raw);
-  const log = new Logger(conf);
   const podRef = podRefFromArgs(env.args);
-  log.bind({ verb, containerId: env.containerId, pod: podRef ? `${podRef.namespace}/${podRef.name}` : '' });
-  const ctx: CallContext = { conf, env, raw, log, podRef };
+  const fields = { verb, containerId: env.containerId, pod: podRef ? `${podRef.namespace}/${podRef.name}` : '' };
+  const log = services.log ? services.log.child(fields) : new Logger(conf, fields);
+  const connect = services.connectKube ?? ((c: MultusConfig) => kubeClientFor(c, services.env));
+  const ctx: CallContext = { conf, env, raw, log, podRef, connectKube: () => connect(conf) };
+  const startedAt = services.startedAt ?? 0;
   try {
     let out: unknown;
     switch (verb) {
@@ -33,11 +52,11 @@ export async function runVerb(verb: Exclude<Verb, 'VERSION'>, stdin: string): Pr
         await (await import('./gc.ts')).cmdGc(ctx);
         break;
     }
-    log.timing('call', { ms: round(performance.now()), ok: true }, true);
+    log.timing('call', { ms: round(performance.now() - startedAt), ok: true }, true);
     return out;
   } catch (e) {
     const err = asCniError(e);
-    log.timing('call', { ms: round(performance.now()), ok: false, error: err.message, code: err.code }, false);
+    log.timing('call', { ms: round(performance.now() - startedAt), ok: false, error: err.message, code: err.code }, false);
     throw err;
   } finally {
     log.close();

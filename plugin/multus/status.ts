@@ -5,7 +5,6 @@ import { versionAtLeast } from '../cni/version.ts';
 import { planAttachments } from './attachments.ts';
 import { delegationContext, waitForReadiness, type CallContext } from './context.ts';
 import { attachmentNetwork } from './delegation.ts';
-import { kubeClientFor } from './kube.ts';
 
 export async function cmdStatus(ctx: CallContext): Promise<void> {
   const { conf, env } = ctx;
@@ -13,7 +12,7 @@ export async function cmdStatus(ctx: CallContext): Promise<void> {
     throw new CniError(ErrorCode.IncompatibleVersion, `STATUS is not defined for cniVersion ${conf.cniVersion} (needs 1.1.0)`);
   }
   await waitForReadiness(conf, 1000, ErrorCode.NotAvailable);
-  const client = await kubeClientFor(conf);
+  const client = await ctx.connectKube();
   try {
     const [cluster] = await planAttachments({ conf, client, pod: undefined, podRef: undefined, ifname: env.ifname || 'eth0', cniArgs: '', strictDevices: false });
     if (!cluster) return;
