@@ -4,7 +4,7 @@
 # (QEMU, kernel) on first use.
 set -euo pipefail
 
-needed=(iproute2 containernetworking-plugins iputils-ping openssl util-linux procps)
+needed=(iproute2 containernetworking-plugins iputils-ping openssl util-linux procps curl)
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
