@@ -105,7 +105,8 @@ Options:
   --multus-config delegates|cluster-network-file
                              shape of the generated Multus config: the primary conflist inline under
                              "delegates" (default, as upstream's --multus-conf-file=auto) or its path
-                             in "clusterNetwork"
+                             in "clusterNetwork"; a thick plugin's multus-daemon writes its own
+                             (clusterNetwork) and ignores this
   --kube-apiserver PATH      local only: run this real kube-apiserver (with --etcd) instead of the
                              embedded API server; KUBEBUILDER_ASSETS=DIR works too, flags win
   --etcd PATH                local only: the etcd for --kube-apiserver

@@ -58,7 +58,7 @@ export interface ClusterOptions {
   name: string;
   nodes: number;
   plugin: PluginUnderTest;
-  /** Shape of the generated Multus configuration (default `delegates`). */
+  /** Shape of the Multus configuration the installer generates for a bundled or thin plugin (default `delegates`); a thick plugin's daemon writes its own. */
   multusConfig?: MultusConfigShape;
   /** Where logs, exported state and reports for this cluster go. */
   workDir: string;

@@ -1,7 +1,7 @@
 // The Cluster handle of a running local cluster, built from its state.json: what steps and the CLI
 // use to run things in pods and on nodes, read CNI timings and plugin logs, and tear it down.
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { CniCallRecord, Cluster, ExecResult } from '../provider.ts';
 import { ApiClient } from './api-client.ts';
@@ -83,10 +83,11 @@ export class LocalCluster implements Cluster {
     for (const node of this.state.nodes) {
       const out = join(dir, node.name);
       mkdirSync(out, { recursive: true });
-      for (const [nodePath, name] of [[PLUGIN_LOG, 'multus.log'], ['/etc/cni/net.d', 'net.d']] as const) {
-        const src = hostPathOf(node.dir, nodePath);
-        if (existsSync(src)) cpSync(src, join(out, name), { recursive: true });
-      }
+      // The plugin's log, and with a thick plugin the daemon's output log beside it.
+      const logDir = hostPathOf(node.dir, dirname(PLUGIN_LOG));
+      if (existsSync(logDir)) cpSync(logDir, out, { recursive: true });
+      const confDir = hostPathOf(node.dir, '/etc/cni/net.d');
+      if (existsSync(confDir)) cpSync(confDir, join(out, 'net.d'), { recursive: true });
       if (node.holder) {
         for (const what of ['addr', 'route', 'link']) {
           const r = await this.nodeExec(node.name, ['ip', '-j', what]);

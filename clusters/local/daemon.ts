@@ -117,7 +117,25 @@ async function bringUp(): Promise<void> {
     writeState(state);
     if (opts.plugin) {
       progress(`installing the plugin under test on ${node.name}`);
-      await installPlugin({ holderPid: holder.pid, plugin: opts.plugin, apiHost: FABRIC_HOST_IP, apiPort: running.port, serviceAccountDir: serviceAccountDir(node.dir) });
+      await installPlugin({
+        holderPid: holder.pid,
+        nodeName: node.name,
+        nodeDir: node.dir,
+        plugin: opts.plugin,
+        multusConfig: opts.multusConfig,
+        apiHost: FABRIC_HOST_IP,
+        apiPort: running.port,
+        serviceAccountDir: serviceAccountDir(node.dir),
+        processMarker: marker!,
+        onMount: (m) => {
+          node.mounts.push(m);
+          writeState(state);
+        },
+        onProcess: (ref) => {
+          node.multusDaemon = ref;
+          writeState(state);
+        },
+      });
     }
     const agent = new NodeAgent({
       api: client,

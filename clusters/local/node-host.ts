@@ -80,17 +80,22 @@ export async function prepareNodeFilesystem(opts: {
   for (const m of NODE_MOUNTS) {
     const source = join(nodeDir, m.source);
     mkdirSync(source, { recursive: true });
-    // mkdir -p of the target may create dirs on the shared root filesystem: recorded so the last
-    // cluster's teardown removes them. The bind mount itself stays inside the node.
-    recordMissingDirs(m.target);
-    await mustRun(nodeExecArgv(holderPid, ['sh', '-c', `mkdir -p "$1" && mount --bind "$2" "$1"`, 'sh', m.target, source]));
-    opts.onMount({ source, target: m.target });
+    await bindIntoNode(holderPid, source, m.target, opts.onMount);
   }
   const bin = join(nodeDir, 'opt-cni-bin');
   for (const f of readdirSync(HOST_CNI_PLUGINS)) linkOrCopy(join(HOST_CNI_PLUGINS, f), join(bin, f));
   writeFileSync(join(nodeDir, 'etc-cni-net.d', DEFAULT_NETWORK_FILE), `${JSON.stringify(defaultNetworkConfig(index), null, 2)}\n`);
   mkdirSync(join(nodeDir, 'var-lib-kubelet', 'device-plugins'), { recursive: true });
   mkdirSync(serviceAccountDir(nodeDir), { recursive: true });
+}
+
+/** Bind-mounts host dir `source` at `target` inside the node's mount namespace only. */
+export async function bindIntoNode(holderPid: number, source: string, target: string, onMount: (m: { source: string; target: string }) => void): Promise<void> {
+  // mkdir -p of the target may create dirs on the shared root filesystem: recorded so the last
+  // cluster's teardown removes them. The bind mount itself stays inside the node.
+  recordMissingDirs(target);
+  await mustRun(nodeExecArgv(holderPid, ['sh', '-c', `mkdir -p "$1" && mount --bind "$2" "$1"`, 'sh', target, source]));
+  onMount({ source, target });
 }
 
 export function defaultNetworkConfig(index: number): object {

@@ -1,6 +1,6 @@
 // What create() hands the cluster daemon (workDir/options.json), and the ClusterOptions extension
 // the local provider accepts.
-import type { ClusterOptions, PluginUnderTest } from '../provider.ts';
+import type { ClusterOptions, MultusConfigShape, PluginUnderTest } from '../provider.ts';
 import { resolveControlPlane, type ControlPlaneBinaries } from './real-control-plane.ts';
 
 export interface LocalClusterOptions extends ClusterOptions {
@@ -26,6 +26,7 @@ export interface DaemonOptions {
   name: string;
   nodes: number;
   plugin: PluginUnderTest | null;
+  multusConfig: MultusConfigShape;
   extendedResources: Record<string, Record<string, string[]>>;
   controlPlane?: ControlPlaneBinaries;
 }
@@ -38,5 +39,8 @@ export function daemonOptions(o: LocalClusterOptions): DaemonOptions {
     if (!m || Number(m[1]) < 1 || Number(m[1]) > o.nodes) throw new Error(`extendedResources names node "${node}", which the cluster does not have (node-1 … node-${o.nodes})`);
   }
   const controlPlane = resolveControlPlane(o, process.env);
-  return { name: o.name, nodes: o.nodes, plugin: o.withoutPlugin ? null : o.plugin, extendedResources, ...(controlPlane ? { controlPlane } : {}) };
+  return {
+    name: o.name, nodes: o.nodes, plugin: o.withoutPlugin ? null : o.plugin, multusConfig: o.multusConfig ?? 'delegates', extendedResources,
+    ...(controlPlane ? { controlPlane } : {}),
+  };
 }

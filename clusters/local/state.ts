@@ -15,6 +15,8 @@ export interface NodeState {
   podCidr: string;
   /** Long-lived process holding the node's private mount namespace. */
   holder?: ProcessRef;
+  /** Upstream multus-daemon of a thick plugin under test, running on the node. */
+  multusDaemon?: ProcessRef;
   /** Fabric-side veth ends in the fabric netns. */
   links: string[];
   mounts: { source: string; target: string }[];

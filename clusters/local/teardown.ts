@@ -16,7 +16,10 @@ export async function destroyCluster(name: string, workDir: string): Promise<voi
   const state = readState(workDir);
   const { prefix } = clusterNames(name);
   if (state?.daemon) await stopProcess(state.daemon);
-  for (const node of state?.nodes ?? []) if (node.holder) await stopProcess(node.holder, 1000);
+  for (const node of state?.nodes ?? []) {
+    if (node.multusDaemon) await stopProcess(node.multusDaemon, 2000);
+    if (node.holder) await stopProcess(node.holder, 1000);
+  }
   for (const ref of [...(state?.controlPlane ?? [])].reverse()) await stopProcess(ref);
   // Processes started before their pid reached state.json still carry the cluster's marker.
   for (const ref of markedProcesses(prefix)) await stopProcess(ref, 1000);

@@ -1,9 +1,18 @@
-// Installer flags: upstream Multus thin-entrypoint names, "--flag=value" or "--flag value".
+// Installer flags: upstream Multus thin-entrypoint names, "--flag=value" or "--flag value", plus
+// --multus-config-shape (ours: which of the two upstream config shapes `auto` generates).
+
+/**
+ * `delegates`: the cluster network's config inline under "delegates", as upstream's
+ * --multus-conf-file=auto writes it; `cluster-network-file`: "clusterNetwork" names that config's path.
+ */
+export type MultusConfigShape = 'delegates' | 'cluster-network-file';
+const SHAPES: readonly MultusConfigShape[] = ['delegates', 'cluster-network-file'];
 
 export interface InstallOptions {
   cniConfDir: string;
   cniBinDir: string;
   multusConfFile: string;
+  multusConfigShape: MultusConfigShape;
   multusKubeconfigFileHost: string;
   multusLogLevel?: string;
   multusLogFile?: string;
@@ -23,6 +32,7 @@ const VALUED = new Set([
   'cni-conf-dir',
   'cni-bin-dir',
   'multus-conf-file',
+  'multus-config-shape',
   'multus-kubeconfig-file-host',
   'multus-log-level',
   'multus-log-file',
@@ -58,11 +68,14 @@ export function parseFlags(argv: string[], defaultBinary: string): InstallOption
   if (!Number.isFinite(wait) || wait < 0) throw new UsageError('--wait-for-default-network takes a number of seconds');
   const level = v.get('multus-log-level');
   if (level !== undefined && !['panic', 'error', 'verbose', 'debug'].includes(level)) throw new UsageError(`--multus-log-level must be panic, error, verbose or debug`);
+  const shape = v.get('multus-config-shape') ?? 'delegates';
+  if (!(SHAPES as readonly string[]).includes(shape)) throw new UsageError(`--multus-config-shape must be ${SHAPES.join(' or ')}, got "${shape}"`);
   const opt = (k: string) => v.get(k) || undefined;
   return {
     cniConfDir: v.get('cni-conf-dir') ?? '/host/etc/cni/net.d',
     cniBinDir: v.get('cni-bin-dir') ?? '/host/opt/cni/bin',
     multusConfFile: v.get('multus-conf-file') ?? 'auto',
+    multusConfigShape: shape as MultusConfigShape,
     multusKubeconfigFileHost: v.get('multus-kubeconfig-file-host') ?? '/etc/cni/net.d/multus.d/multus.kubeconfig',
     ...(level ? { multusLogLevel: level } : {}),
     ...(opt('multus-log-file') ? { multusLogFile: opt('multus-log-file') } : {}),

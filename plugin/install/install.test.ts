@@ -23,6 +23,7 @@ describe('installer flags', () => {
     expect(() => parseFlags(['--nope'], 'x')).toThrow(UsageError);
     expect(() => parseFlags(['--multus-log-level=loud'], 'x')).toThrow(/panic, error, verbose or debug/);
     expect(() => parseFlags(['--cni-bin-dir'], 'x')).toThrow(/needs a value/);
+    expect(() => parseFlags(['--multus-config-shape=inline'], 'x')).toThrow(/--multus-config-shape must be delegates or cluster-network-file, got "inline"/);
   });
   it('maps /host paths to host paths', () => {
     expect(hostPath('/host/etc/cni/net.d')).toBe('/etc/cni/net.d');
@@ -44,18 +45,16 @@ describe('installer', () => {
     writeFileSync(join(sa, 'token'), 'tok');
     writeFileSync(join(sa, 'ca.crt'), 'CA');
     writeFileSync(join(conf, '20-other.conf'), JSON.stringify({ cniVersion: masterVersion, name: 'other', type: 'bridge' }));
-    writeFileSync(
-      join(conf, '10-default.conflist'),
-      JSON.stringify({ cniVersion: masterVersion, name: 'local-default', plugins: [{ type: 'bridge' }, { type: 'portmap', capabilities: { portMappings: true } }] }),
-    );
+    const master = { cniVersion: masterVersion, name: 'local-default', plugins: [{ type: 'bridge' }, { type: 'portmap', capabilities: { portMappings: true } }] };
+    writeFileSync(join(conf, '10-default.conflist'), JSON.stringify(master));
     writeFileSync(join(dir, 'multus'), '#!/bin/sh\n');
     const env = { KUBERNETES_SERVICE_HOST: '198.18.0.1', KUBERNETES_SERVICE_PORT: '6443' };
     const argv = [`--cni-conf-dir=${conf}`, `--cni-bin-dir=${bin}`, `--service-account-dir=${sa}`, `--multus-binary=${join(dir, 'multus')}`, '--wait-for-default-network=1'];
-    return { conf, bin, env, argv };
+    return { conf, bin, env, argv, master };
   }
 
-  it('writes a conflist around the first config, a kubeconfig, the binary, and cleans up', async () => {
-    const { conf, bin, env, argv } = setup('1.0.0');
+  it('writes a conflist with the first config inline under delegates (upstream auto), a kubeconfig, the binary, and cleans up', async () => {
+    const { conf, bin, env, argv, master } = setup('1.0.0');
     const lines: string[] = [];
     const written = await install(parseFlags([...argv, '--multus-log-file=/var/log/multus/multus.log', '--readiness-indicator-file', join(conf, '10-default.conflist')], 'x'), env, readdirSync, (l) => lines.push(l));
     const generated = JSON.parse(readFileSync(join(conf, '00-multus.conflist'), 'utf8'));
@@ -66,10 +65,10 @@ describe('installer', () => {
         {
           type: 'multus',
           capabilities: { portMappings: true },
-          kubeconfig: '/etc/cni/net.d/multus.d/multus.kubeconfig',
-          clusterNetwork: join(conf, '10-default.conflist'),
           logFile: '/var/log/multus/multus.log',
           readinessindicatorfile: join(conf, '10-default.conflist'),
+          kubeconfig: '/etc/cni/net.d/multus.d/multus.kubeconfig',
+          delegates: [master],
         },
       ],
     });
@@ -81,6 +80,14 @@ describe('installer', () => {
     cleanup(written, () => undefined);
     expect(existsSync(join(conf, '00-multus.conflist'))).toBe(false);
     expect(existsSync(join(conf, 'multus.d', 'multus.kubeconfig'))).toBe(false);
+  });
+
+  it('names the cluster network by path under clusterNetwork with --multus-config-shape=cluster-network-file', async () => {
+    const { conf, env, argv } = setup('1.0.0');
+    await install(parseFlags([...argv, '--multus-config-shape', 'cluster-network-file'], 'x'), env, readdirSync, () => undefined);
+    const [plugin] = (JSON.parse(readFileSync(join(conf, '00-multus.conflist'), 'utf8')) as { plugins: Record<string, unknown>[] }).plugins;
+    expect(plugin).toMatchObject({ type: 'multus', clusterNetwork: join(conf, '10-default.conflist') });
+    expect(plugin).not.toHaveProperty('delegates');
   });
 
   it('writes 00-multus.conf below 1.0.0 and refuses a cniVersion mismatch', async () => {

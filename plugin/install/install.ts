@@ -1,6 +1,9 @@
 // The installer (upstream thin entrypoint, --multus-conf-file=auto): copy the plugin, write a
 // kubeconfig from service-account credentials, generate 00-multus.conf(list) around the first
-// CNI config of the conf dir, and remove what it wrote on request.
+// CNI config of the conf dir, and remove what it wrote on request. The generated config follows
+// upstream's cmd/thin_entrypoint (v4.2.2): name multus-cni-network, the cluster network's cniVersion
+// and capabilities, kubeconfig, and the cluster network inline under "delegates" — or, with
+// --multus-config-shape=cluster-network-file, its path under "clusterNetwork".
 import { copyFileSync, chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { InstallOptions } from './flags.ts';
@@ -20,10 +23,10 @@ function atomicWrite(path: string, data: string | Buffer, mode: number): void {
 }
 
 /** Copy the plugin into the bin dir via a temp file + rename, so a runtime never executes half a file. */
-export function copyBinary(src: string, binDir: string): string {
+export function copyBinary(src: string, binDir: string, name = 'multus'): string {
   if (!existsSync(src)) throw new InstallError(`plugin binary ${src} does not exist`);
   mkdirSync(binDir, { recursive: true });
-  const dest = join(binDir, 'multus');
+  const dest = join(binDir, name);
   const tmp = `${dest}.tmp-${process.pid}`;
   copyFileSync(src, tmp);
   chmodSync(tmp, 0o755);
@@ -72,24 +75,26 @@ interface MasterConfig {
   name: string;
   cniVersion: string;
   capabilities: Record<string, boolean>;
+  /** The config as read, for the "delegates" shape. */
+  content: Record<string, unknown>;
 }
 
 function readMaster(file: string): MasterConfig | 'ours' {
-  let raw: { name?: unknown; cniVersion?: unknown; type?: unknown; plugins?: unknown; capabilities?: unknown };
+  let raw: Record<string, unknown>;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8')) as typeof raw;
+    raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch (e) {
     throw new InstallError(`default network config ${file} is not valid JSON: ${(e as Error).message}`);
   }
   const plugins = Array.isArray(raw.plugins) ? (raw.plugins as { type?: unknown; capabilities?: unknown }[]) : [raw];
-  if (plugins.some((p) => p.type === 'multus')) return 'ours';
+  if (plugins.some((p) => p.type === 'multus' || p.type === 'multus-shim')) return 'ours';
   if (typeof raw.name !== 'string' || !raw.name) throw new InstallError(`default network config ${file} has no "name"`);
   const capabilities: Record<string, boolean> = {};
   for (const p of plugins) {
     if (typeof p.capabilities !== 'object' || p.capabilities === null) continue;
     for (const [k, v] of Object.entries(p.capabilities)) if (v === true) capabilities[k] = true;
   }
-  return { file, name: raw.name, cniVersion: typeof raw.cniVersion === 'string' ? raw.cniVersion : '0.1.0', capabilities };
+  return { file, name: raw.name, cniVersion: typeof raw.cniVersion === 'string' ? raw.cniVersion : '0.1.0', capabilities, content: raw };
 }
 
 /** The lexically first CNI config in `dir` that is not ours, or undefined when there is none yet. */
@@ -126,13 +131,15 @@ export function multusConfig(opts: InstallOptions, master: MasterConfig): { file
   const plugin: Record<string, unknown> = {
     type: 'multus',
     ...(Object.keys(master.capabilities).length ? { capabilities: master.capabilities } : {}),
-    kubeconfig: opts.multusKubeconfigFileHost,
-    clusterNetwork: join(hostPath(opts.cniConfDir), basename(master.file)),
-    ...(opts.multusLogLevel ? { logLevel: opts.multusLogLevel } : {}),
-    ...(opts.multusLogFile ? { logFile: opts.multusLogFile } : {}),
     ...(opts.namespaceIsolation ? { namespaceIsolation: true } : {}),
     ...(opts.globalNamespaces ? { globalNamespaces: opts.globalNamespaces } : {}),
+    ...(opts.multusLogLevel ? { logLevel: opts.multusLogLevel } : {}),
+    ...(opts.multusLogFile ? { logFile: opts.multusLogFile } : {}),
     ...(opts.readinessIndicatorFile ? { readinessindicatorfile: opts.readinessIndicatorFile } : {}),
+    kubeconfig: opts.multusKubeconfigFileHost,
+    ...(opts.multusConfigShape === 'delegates'
+      ? { delegates: [master.content] }
+      : { clusterNetwork: join(hostPath(opts.cniConfDir), basename(master.file)) }),
   };
   if (versionAtLeast1(cniVersion)) {
     return { fileName: '00-multus.conflist', content: { cniVersion, name: MULTUS_NETWORK_NAME, plugins: [plugin] } };
