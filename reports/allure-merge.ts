@@ -1,9 +1,11 @@
-// Puts the vm sub-run's Allure results beside the host run's, and run-wide files (latency report) into
-// Allure as global attachments, so one Allure report covers the whole run.
+// Puts the vm sub-run's Allure results beside the host run's, labels every result with its conformance
+// level, and puts run-wide files (latency, conformance) into Allure as global attachments, so one Allure
+// report covers the whole run.
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { levelOf } from './conformance.ts';
 
 /** Copies every result file of `from` into `into` (Allure file names are UUIDs, so they do not clash). */
 export async function mergeAllureResults(from: string, into: string): Promise<number> {
@@ -25,4 +27,30 @@ export async function addGlobalAttachments(resultsDir: string, files: { name: st
   }
   if (attachments.length === 0) return;
   await writeFile(path.join(resultsDir, `${randomUUID()}-globals.json`), JSON.stringify({ attachments, errors: [] }));
+}
+
+interface AllureResult {
+  labels?: { name: string; value: string }[];
+}
+
+/**
+ * Gives every test result its conformance level (from its tag labels, which allure-cucumberjs fills with
+ * the pickle's tags, feature tags included) as the `epic` label (Allure's Behaviors view groups
+ * epic → feature → scenario) and as `parentSuite` (the Suites view), so both views group by level.
+ * Done after the vm results are merged so host and vm results look the same. Returns how many it labelled.
+ */
+export async function labelConformanceLevels(resultsDir: string): Promise<number> {
+  if (!existsSync(resultsDir)) return 0;
+  let labelled = 0;
+  for (const file of (await readdir(resultsDir)).filter((f) => f.endsWith('-result.json'))) {
+    const full = path.join(resultsDir, file);
+    const result = JSON.parse(await readFile(full, 'utf8')) as AllureResult;
+    const labels = result.labels ?? [];
+    const found = levelOf(labels.filter((l) => l.name === 'tag').map((l) => l.value));
+    const level = 'level' in found ? found.level : 'no level tag';
+    result.labels = [...labels.filter((l) => l.name !== 'epic' && l.name !== 'parentSuite'), { name: 'epic', value: level }, { name: 'parentSuite', value: level }];
+    await writeFile(full, JSON.stringify(result));
+    labelled += 1;
+  }
+  return labelled;
 }

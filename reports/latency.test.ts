@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CniCallRecord } from '../clusters/provider.ts';
-import { latencyRunsFrom, percentile, renderLatencyHtml, summarize, summarizeOp, writeLatencyReport, type LatencyRun } from './latency.ts';
+import { latencyRunsFrom, percentile, renderLatencyHtml, summarize, summarizeByGroup, summarizeOp, writeLatencyReport, type Environment, type LatencyRun } from './latency.ts';
 
-const run = (op: string, ms: number): LatencyRun => ({ scenario: 's', provider: 'local', plugin: 'bundled', op, pod: 'ns/a', node: 'node-1', ms, delegates: [] });
+const run = (op: string, ms: number, environment: Environment = 'host'): LatencyRun =>
+  ({ scenario: 's', environment, provider: 'local', plugin: 'bundled', op, pod: 'ns/a', node: 'node-1', ms, delegates: [] });
 
 describe('percentile (nearest rank)', () => {
   it('picks the smallest value with at least p% at or below it', () => {
@@ -32,6 +33,16 @@ describe('summarize', () => {
     expect(summary.ADD).toEqual({ n: 3, p50: 200, p95: 300, p99: 300, max: 300 });
     expect(summary.DEL).toEqual({ n: 0, p50: 0, p95: 0, p99: 0, max: 0 });
   });
+
+  it('never pools environments or plugins: one summary per (environment, plugin, op)', () => {
+    const runs = [run('ADD', 10), run('ADD', 30), run('ADD', 400, 'vm'), run('ADD', 600, 'vm'), { ...run('ADD', 20), plugin: 'thin:/bin/multus' }];
+    const summaries = summarizeByGroup(runs);
+    expect(summaries.map((s) => [s.environment, s.plugin, s.op, s.n, s.p50, s.max])).toEqual([
+      ['host', 'bundled', 'ADD', 2, 10, 30], ['host', 'bundled', 'DEL', 0, 0, 0],
+      ['host', 'thin:/bin/multus', 'ADD', 1, 20, 20], ['host', 'thin:/bin/multus', 'DEL', 0, 0, 0],
+      ['vm', 'bundled', 'ADD', 2, 400, 600], ['vm', 'bundled', 'DEL', 0, 0, 0],
+    ]);
+  });
 });
 
 describe('latencyRunsFrom', () => {
@@ -40,10 +51,11 @@ describe('latencyRunsFrom', () => {
       op: 'ADD', node: 'node-2', namespace: 'e2e-1', pod: 'a', containerId: 'c1', ms: 123.456, exitCode: 0,
       delegates: [{ network: 'e2e-1/data-net', type: 'macvlan', ms: 12.34 }], startedAt: '2026-01-01T00:00:00Z',
     };
-    expect(latencyRunsFrom([call], 'scn', 'local', 'bundled')).toEqual([{
-      scenario: 'scn', provider: 'local', plugin: 'bundled', op: 'ADD', pod: 'e2e-1/a', node: 'node-2', ms: 123.5,
+    expect(latencyRunsFrom([call], 'scn', 'local', 'bundled', 'vm')).toEqual([{
+      scenario: 'scn', environment: 'vm', provider: 'local', plugin: 'bundled', op: 'ADD', pod: 'e2e-1/a', node: 'node-2', ms: 123.5,
       delegates: [{ network: 'e2e-1/data-net', type: 'macvlan', ms: 12.3 }],
     }]);
+    expect(latencyRunsFrom([call], 'scn', 'kind', 'bundled')[0]?.environment).toBe('kind');
   });
 });
 
@@ -56,17 +68,27 @@ describe('writeLatencyReport', () => {
     const { json, html } = await writeLatencyReport(dir, runs);
     const report = JSON.parse(readFileSync(json, 'utf8'));
     expect(report.runs).toEqual(runs);
-    expect(report.summary.ADD).toEqual({ n: 2, p50: 120, p95: 180, p99: 180, max: 180 });
-    expect(report.summary.DEL.n).toBe(1);
+    expect(report.summaries).toEqual([
+      { environment: 'host', plugin: 'bundled', op: 'ADD', n: 2, p50: 120, p95: 180, p99: 180, max: 180 },
+      { environment: 'host', plugin: 'bundled', op: 'DEL', n: 1, p50: 60, p95: 60, p99: 60, max: 60 },
+    ]);
     const page = readFileSync(html, 'utf8');
     expect(page).toContain('<svg');
     expect(page).not.toMatch(/<script|<link|src="http/); // nothing loaded from elsewhere
     expect((page.match(/<circle/g) ?? []).length).toBe(3); // one dot per call
   });
 
+  it('charts one distribution per environment and plugin', () => {
+    const runs = [run('ADD', 10), run('DEL', 5), run('ADD', 400, 'vm')];
+    const page = renderLatencyHtml({ runs, summaries: summarizeByGroup(runs) });
+    expect(page.match(/<h2>[^<]*<\/h2>/g)).toEqual(['<h2>host · plugin bundled</h2>', '<h2>vm · plugin bundled</h2>', '<h2>Slowest calls</h2>']);
+    expect((page.match(/aria-label="CNI call latency distribution per op"/g) ?? []).length).toBe(2);
+  });
+
   it('escapes scenario names and says so when there were no calls', () => {
-    const page = renderLatencyHtml({ runs: [{ ...run('ADD', 1), scenario: '<b>x</b>' }], summary: summarize([run('ADD', 1)]) });
+    const runs = [{ ...run('ADD', 1), scenario: '<b>x</b>' }];
+    const page = renderLatencyHtml({ runs, summaries: summarizeByGroup(runs) });
     expect(page).toContain('&lt;b&gt;x&lt;/b&gt;');
-    expect(renderLatencyHtml({ runs: [], summary: summarize([]) })).toContain('No CNI calls were recorded');
+    expect(renderLatencyHtml({ runs: [], summaries: [] })).toContain('No CNI calls were recorded');
   });
 });

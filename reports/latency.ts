@@ -1,5 +1,7 @@
-// CNI latency report: every CNI call the suite made (as the node agent timed it), a per-op summary
-// (n/p50/p95/p99/max), written to latency.json, and a self-contained HTML page with inline-SVG charts.
+// CNI latency report: every CNI call the suite made (as the node agent timed it), a summary per
+// environment, plugin and op (n/p50/p95/p99/max), written to latency.json, and a self-contained HTML page
+// with inline-SVG charts. Calls made on the host, inside the vm guest (software-emulated, 15-40x slower)
+// and on kind nodes are never pooled: each environment gets its own numbers and chart.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pluginArgument, type CniCallRecord, type PluginUnderTest } from '../clusters/provider.ts';
@@ -10,8 +12,13 @@ export interface DelegateTiming {
   ms: number;
 }
 
+/** Where a CNI call ran: on this host (local provider), in the vm guest, or on a kind node. */
+export type Environment = 'host' | 'vm' | 'kind';
+export const ENVIRONMENTS: readonly Environment[] = ['host', 'vm', 'kind'];
+
 export interface LatencyRun {
   scenario: string;
+  environment: Environment;
   provider: string;
   plugin: string;
   op: string;
@@ -30,10 +37,17 @@ export interface OpSummary {
   max: number;
 }
 
+/** The numbers of one op in one environment for one plugin. */
+export interface LatencySummary extends OpSummary {
+  environment: Environment;
+  plugin: string;
+  op: string;
+}
+
 export interface LatencyReport {
   runs: LatencyRun[];
-  /** ADD and DEL are always present (n 0 when none ran); other ops appear when called. */
-  summary: Record<string, OpSummary>;
+  /** Per (environment, plugin) that made calls: ADD and DEL always (n 0 when none ran), other ops when called. */
+  summaries: LatencySummary[];
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
@@ -66,13 +80,42 @@ export function summarize(runs: readonly LatencyRun[]): Record<string, OpSummary
   return Object.fromEntries([...byOp].map(([op, values]) => [op, summarizeOp(values)]));
 }
 
+/** The (environment, plugin) groups of the runs, in a stable order: environments as ENVIRONMENTS, then plugin. */
+export function latencyGroups(runs: readonly LatencyRun[]): { environment: Environment; plugin: string; runs: LatencyRun[] }[] {
+  const groups = new Map<string, { environment: Environment; plugin: string; runs: LatencyRun[] }>();
+  for (const run of runs) {
+    const key = `${run.environment}\u0000${run.plugin}`;
+    const group = groups.get(key) ?? { environment: run.environment, plugin: run.plugin, runs: [] };
+    group.runs.push(run);
+    groups.set(key, group);
+  }
+  return [...groups.values()].sort((a, b) =>
+    ENVIRONMENTS.indexOf(a.environment) - ENVIRONMENTS.indexOf(b.environment) || a.plugin.localeCompare(b.plugin));
+}
+
+export function summarizeByGroup(runs: readonly LatencyRun[]): LatencySummary[] {
+  return latencyGroups(runs).flatMap(({ environment, plugin, runs: group }) =>
+    Object.entries(summarize(group)).map(([op, s]) => ({ environment, plugin, op, ...s })));
+}
+
+/**
+ * The environment of the calls this process records: the vm guest marks itself with MULTUS_E2E_IN_VM=1,
+ * kind clusters run the plugin in their nodes, everything else runs on this host.
+ */
+export function currentEnvironment(provider: string): Environment {
+  if (provider === 'kind') return 'kind';
+  return process.env.MULTUS_E2E_IN_VM === '1' ? 'vm' : 'host';
+}
+
 export function pluginLabel(plugin: PluginUnderTest): string {
   return pluginArgument(plugin);
 }
 
-export function latencyRunsFrom(calls: readonly CniCallRecord[], scenario: string, provider: string, plugin: string): LatencyRun[] {
+export function latencyRunsFrom(calls: readonly CniCallRecord[], scenario: string, provider: string, plugin: string,
+  environment: Environment = currentEnvironment(provider)): LatencyRun[] {
   return calls.map((call) => ({
     scenario,
+    environment,
     provider,
     plugin,
     op: call.op,
@@ -84,7 +127,7 @@ export function latencyRunsFrom(calls: readonly CniCallRecord[], scenario: strin
 }
 
 export function buildLatencyReport(runs: readonly LatencyRun[]): LatencyReport {
-  return { runs: [...runs], summary: summarize(runs) };
+  return { runs: [...runs], summaries: summarizeByGroup(runs) };
 }
 
 /** Writes latency.json and latency.html into dir; returns their paths. */
@@ -98,7 +141,7 @@ export async function writeLatencyReport(dir: string, runs: readonly LatencyRun[
   return { json, html };
 }
 
-const escapeHtml = (s: string): string =>
+export const escapeHtml = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 const OP_COLOURS: Record<string, string> = { ADD: '#1f77b4', DEL: '#d62728', CHECK: '#2ca02c', STATUS: '#9467bd', GC: '#8c564b' };
@@ -125,13 +168,13 @@ function axisTicks(max: number, x: (ms: number) => number, y: number): string {
 }
 
 /** Box plot (quartiles, whiskers at min/max, p95 tick) over a strip of every call, one row per op. */
-function distributionSvg(report: LatencyReport, ops: string[]): string {
-  const max = niceMax(Math.max(...report.runs.map((r) => r.ms), 1));
+function distributionSvg(runs: readonly LatencyRun[], ops: string[]): string {
+  const max = niceMax(Math.max(...runs.map((r) => r.ms), 1));
   const x = (ms: number) => round(CHART.left + ((CHART.width - CHART.left - CHART.right) * ms) / max);
   const height = CHART.top + ops.length * CHART.rowHeight + CHART.axis + 20;
   const axisY = CHART.top + ops.length * CHART.rowHeight;
   const rows = ops.map((op, i) => {
-    const values = report.runs.filter((r) => r.op === op).map((r) => r.ms).sort((a, b) => a - b);
+    const values = runs.filter((r) => r.op === op).map((r) => r.ms).sort((a, b) => a - b);
     const mid = CHART.top + i * CHART.rowHeight + CHART.rowHeight / 2;
     const colour = colourOf(op);
     const [q1, q2, q3, p95] = [25, 50, 75, 95].map((p) => percentile(values, p)) as [number, number, number, number];
@@ -174,29 +217,38 @@ function histogramSvg(values: number[], op: string): string {
     `<text x="${(w + left) / 2}" y="${h - 4}" text-anchor="middle" font-size="12">${escapeHtml(op)}: calls per latency bin</text>` + bars + '</svg>';
 }
 
+const groupTitle = (g: { environment: Environment; plugin: string }): string => `${g.environment} · plugin ${g.plugin}`;
+
+/** One section per (environment, plugin): its summary table, distribution and histograms. */
+function groupSection(group: { environment: Environment; plugin: string; runs: LatencyRun[] }, summaries: readonly LatencySummary[]): string {
+  const own = summaries.filter((s) => s.environment === group.environment && s.plugin === group.plugin);
+  const ops = own.filter((s) => s.n > 0).map((s) => s.op);
+  const rows = own.map((s) => `<tr><td>${escapeHtml(s.op)}</td><td>${s.n}</td><td>${s.p50}</td><td>${s.p95}</td><td>${s.p99}</td><td>${s.max}</td></tr>`).join('');
+  return `<h2>${escapeHtml(groupTitle(group))}</h2>
+<table><tr><th>op</th><th>n</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr>${rows}</table>
+<p>Box: 25th–75th percentile, thick line: median, dashed: p95, whiskers: min–max, dots: every call.</p>${distributionSvg(group.runs, ops)}
+<div class="hist">${ops.map((op) => histogramSvg(group.runs.filter((r) => r.op === op).map((r) => r.ms), op)).join('')}</div>`;
+}
+
 export function renderLatencyHtml(report: LatencyReport): string {
-  const ops = Object.keys(report.summary).filter((op) => (report.summary[op]?.n ?? 0) > 0);
-  const summaryRows = Object.entries(report.summary).map(([op, s]) =>
-    `<tr><td>${escapeHtml(op)}</td><td>${s.n}</td><td>${s.p50}</td><td>${s.p95}</td><td>${s.p99}</td><td>${s.max}</td></tr>`).join('');
+  const groups = latencyGroups(report.runs);
   const slowest = [...report.runs].sort((a, b) => b.ms - a.ms).slice(0, 15).map((r) =>
-    `<tr><td>${escapeHtml(r.op)}</td><td>${r.ms}</td><td>${escapeHtml(r.pod)}</td><td>${escapeHtml(r.node)}</td><td>${escapeHtml(r.scenario)}</td>` +
+    `<tr><td>${escapeHtml(r.environment)}</td><td>${escapeHtml(r.op)}</td><td>${r.ms}</td><td>${escapeHtml(r.pod)}</td><td>${escapeHtml(r.node)}</td><td>${escapeHtml(r.scenario)}</td>` +
     `<td>${escapeHtml(r.delegates.map((d) => `${d.network} (${d.type}) ${d.ms} ms`).join(', '))}</td></tr>`).join('');
   const providers = [...new Set(report.runs.map((r) => r.provider))].join(', ') || '–';
-  const plugins = [...new Set(report.runs.map((r) => r.plugin))].join(', ') || '–';
-  const charts = ops.length === 0
+  const sections = groups.length === 0
     ? '<p>No CNI calls were recorded in this run.</p>'
-    : `<h2>Distribution per op</h2><p>Box: 25th–75th percentile, thick line: median, dashed: p95, whiskers: min–max, dots: every call.</p>${distributionSvg(report, ops)}` +
-      `<h2>Histograms</h2><div class="hist">${ops.map((op) => histogramSvg(report.runs.filter((r) => r.op === op).map((r) => r.ms), op)).join('')}</div>`;
+    : groups.map((g) => groupSection(g, report.summaries)).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>multus-e2e CNI latency</title>
-<style>body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right;font-size:13px}td:nth-child(n+3):not(:nth-child(-n+6)){text-align:left}.hist{display:flex;flex-wrap:wrap;gap:16px}</style>
+<style>body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right;font-size:13px}.slow td:nth-child(n+4){text-align:left}.hist{display:flex;flex-wrap:wrap;gap:16px}</style>
 </head><body>
 <h1>CNI call latency</h1>
-<p>Provider: ${escapeHtml(providers)} · plugin under test: ${escapeHtml(plugins)} · ${report.runs.length} calls. Wall time of each CNI call as the container runtime saw it.</p>
-<table><tr><th>op</th><th>n</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr>${summaryRows}</table>
-${charts}
+<p>Provider: ${escapeHtml(providers)} · ${report.runs.length} calls. Wall time of each CNI call as the container runtime saw it.
+Each environment is measured on its own (${groups.map((g) => escapeHtml(groupTitle(g))).join('; ') || 'none'}): calls in the vm guest run under software emulation and are not comparable with calls on the host.</p>
+${sections}
 <h2>Slowest calls</h2>
-<table><tr><th>op</th><th>ms</th><th>pod</th><th>node</th><th>scenario</th><th>delegates</th></tr>${slowest}</table>
+<table class="slow"><tr><th>environment</th><th>op</th><th>ms</th><th>pod</th><th>node</th><th>scenario</th><th>delegates</th></tr>${slowest}</table>
 </body></html>
 `;
 }

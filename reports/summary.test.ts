@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { formatSummary, scenarioOk, scenarioResultsFromNdjson, summaryFile } from './summary.ts';
+import { formatSummary, scenarioId, scenarioOk, scenarioResultsFromNdjson, summaryFile } from './summary.ts';
 
 const lines = (...envelopes: object[]) => envelopes.map((e) => JSON.stringify(e)).join('\n');
 const pickle = (id: string, name: string, tags: string[] = []) => ({ pickle: { id, uri: 'features/x.feature', name, tags: tags.map((t) => ({ name: t })) } });
 const step = (started: string, status: string, message?: string) => ({ testStepFinished: { testCaseStartedId: started, testStepResult: { status, ...(message ? { message } : {}) } } });
 
 const stream = lines(
+  { gherkinDocument: { uri: 'features/x.feature', feature: { name: 'Everything at once' } } },
   pickle('p1', 'passes'), pickle('p2', 'fails'), pickle('p3', 'skipped with reason', ['@ipvlan']), pickle('p4', 'undefined step'), pickle('p5', 'silently skipped'),
   { testCase: { id: 't1', pickleId: 'p1' } }, { testCase: { id: 't2', pickleId: 'p2' } }, { testCase: { id: 't3', pickleId: 'p3' } },
   { testCase: { id: 't4', pickleId: 'p4' } }, { testCase: { id: 't5', pickleId: 'p5' } },
-  { testCaseStarted: { id: 's1', testCaseId: 't1' } }, step('s1', 'PASSED'), step('s1', 'PASSED'), { testCaseFinished: { testCaseStartedId: 's1' } },
+  { testCaseStarted: { id: 's1', testCaseId: 't1', timestamp: { seconds: 100, nanos: 0 } } }, step('s1', 'PASSED'), step('s1', 'PASSED'),
+  { testCaseFinished: { testCaseStartedId: 's1', timestamp: { seconds: 102, nanos: 500_000_000 } } },
   { testCaseStarted: { id: 's2', testCaseId: 't2' } }, step('s2', 'PASSED'), step('s2', 'FAILED', 'pod "a" has no interface net1\n    at E2EWorld.podLink (steps/world.ts:1:1)'), step('s2', 'SKIPPED'),
   { testCaseFinished: { testCaseStartedId: 's2' } },
   { testCaseStarted: { id: 's3', testCaseId: 't3' } },
@@ -31,6 +33,12 @@ describe('scenarioResultsFromNdjson', () => {
     expect(results[2]?.reason).toBe('needs ipvlan: no kernel support');
   });
 
+  it('names the feature, the scenario id and the wall time of each scenario', () => {
+    expect(results[0]).toMatchObject({ feature: 'Everything at once', seconds: 2.5 });
+    expect(results[1]?.seconds).toBe(0); // no timestamps in the stream: unknown, not negative
+    expect(scenarioId(results[0]!)).toBe('features/x.feature: passes');
+  });
+
   it('counts passed and reasoned skips as ok; failures, undefined steps and silent skips are not', () => {
     expect(results.map(scenarioOk)).toEqual([true, false, true, false, false]);
   });
@@ -48,6 +56,13 @@ describe('scenarioResultsFromNdjson', () => {
     expect(text).toContain('↳ needs ipvlan: no kernel support');
     expect(text).toContain('SKIPPED (no reason given: counts as a failure)');
     expect(text).toContain('5 scenarios: 1 passed, 2 skipped, 1 failed, 1 undefined/pending/ambiguous; 3 not ok');
+  });
+
+  it('prints the scenarios under the headings it is given, with the counts over all of them', () => {
+    const text = formatSummary(results, [{ title: 'First two', results: results.slice(0, 2) }, { title: 'Rest', results: results.slice(2) }]);
+    expect(text.split('\n').filter((l) => l.endsWith(':'))).toEqual(['First two:', 'Rest:']);
+    expect(text.indexOf('features/x.feature: fails')).toBeLessThan(text.indexOf('Rest:'));
+    expect(text).toContain('5 scenarios: 1 passed');
   });
 
   it('counts for CI: reasoned skips are skipped, every other not-ok scenario is failed', () => {
