@@ -1,7 +1,11 @@
-@ipvlan
+@ipvlan @core
 Feature: Attaching pods to an ipvlan network
   ipvlan slaves share the MAC of the node's eth1; pods on one node reach each other in l2 and l3 mode.
   Needs a kernel with ipvlan: runs on the host when it has it, otherwise in the vm provider.
+
+  Conformance @core: multi-network spec v1.3 §4.1.1 and §3.4.1 (the NAD's config executed per the CNI
+  spec), §5 and §5.2 (network-status, with the cluster-wide default network's entry marked default);
+  teardown: CNI spec 1.1.0 §DEL and multi-network spec v1.3 §7.2.
 
   Scenario Outline: Two pods on one node reach each other over ipvlan in <mode> mode
     Given an ipvlan network "ipv-<mode>" in <mode> mode on master eth1 with subnet <subnet>

@@ -1,7 +1,12 @@
-@macvlan
+@macvlan @core
 Feature: Attaching pods to a macvlan network
   A pod that asks for a macvlan network gets a second interface on the node's eth1 segment, with an
   address from the network's range, and the cluster reports exactly what the kernel configured.
+
+  Conformance @core: multi-network spec v1.3 §4.1.1 (comma-delimited selection), §3.4.1 (the NAD's config
+  executed per the CNI spec, or an on-disk config whose "name" matches when the NAD has none), §3.2.2 and
+  §7.1 (a configlist NAD runs its plugins as a CNI configlist), §5 and §5.2 (network-status, the cluster
+  network's entry marked default); teardown: CNI spec 1.1.0 §DEL and multi-network spec v1.3 §7.2.
 
   Scenario: A pod gets net1 with an address in the network's subnet
     Given a macvlan network "data-net" on master eth1 with subnet 198.18.10.0/24

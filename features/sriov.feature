@@ -1,9 +1,14 @@
-@netdevsim
+@netdevsim @extended:device-info
 Feature: Emulated SR-IOV VFs on netdevsim
   Each node has a netdevsim NIC in switchdev mode standing in for an SR-IOV NIC. The node offers its
   VFs as the extended resource netdevsim.io/vf, the plugin injects the VF allocated to the pod as the
   delegate's deviceID, and the emulated SR-IOV delegate moves that VF into the pod with the network's
   VF settings applied on the PF.
+
+  Conformance @extended:device-info: passing a device plugin's allocation to the delegate ("deviceID", from
+  the NAD's k8s.v1.cni.cncf.io/resourceName annotation) is optional; upstream Multus documents it at
+  https://github.com/k8snetworkplumbingwg/multus-cni/blob/v4.2.2/examples/README.md#passing-down-device-information,
+  and multi-network spec v1.3 §5.3.7 defines the optional "device-info" key of network-status.
 
   Background:
     Given every node offers 4 emulated SR-IOV VFs as netdevsim.io/vf

@@ -1,7 +1,10 @@
-@vlan
+@vlan @core
 Feature: Attaching pods to an 802.1Q VLAN
   The vlan plugin gives a pod a tagged sub-interface of the node's eth1. Needs a kernel with 8021q:
   runs on the host when it has it, otherwise in the vm provider.
+
+  Conformance @core: multi-network spec v1.3 §4.1.1 and §3.4.1 (the NAD's config executed per the CNI
+  spec), §5 and §5.2 (network-status); teardown: CNI spec 1.1.0 §DEL and multi-network spec v1.3 §7.2.
 
   Scenario: Pods on different nodes reach each other over VLAN 100
     Given a vlan network "tagged" with VLAN id 100 on master eth1 with subnet 198.18.72.0/24

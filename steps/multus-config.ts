@@ -29,13 +29,50 @@ export async function readMultusConfig(world: E2EWorld, node: string): Promise<{
   }
 }
 
-/** Changes the Multus settings on every node (returning the keys to set); each file is restored after the scenario. */
-export async function editMultusConfigEverywhere(world: E2EWorld, what: string, changes: (settings: CniConfig) => CniConfig): Promise<void> {
+/**
+ * Changes the Multus settings on every node (`changes` returns the keys to set; a key set to undefined is
+ * removed). Each file is restored after the scenario, before the cleanups `changes` registered itself.
+ */
+export async function editMultusConfigEverywhere(
+  world: E2EWorld, what: string, changes: (settings: CniConfig, node: string) => CniConfig | Promise<CniConfig>,
+): Promise<void> {
   for (const node of await world.cluster.nodeNames()) {
     const { path, text, config } = await readMultusConfig(world, node);
+    const keys = await changes(multusSettings(config), node);
     world.cleanups.push({ what: `restoring ${path} on ${node} (${what})`, run: () => writeNodeFile(world, node, path, text) });
-    await writeNodeFile(world, node, path, `${JSON.stringify(multusConfigWith(config, changes), null, 2)}\n`);
+    await writeNodeFile(world, node, path, `${JSON.stringify(multusConfigWith(config, () => keys), null, 2)}\n`);
   }
+}
+
+/** Where a scenario writes a cluster network conflist of its own: a subdirectory, which runtimes do not scan. */
+export const CLUSTER_NETWORK_FILE_DIR = `${NODE_CNI_CONF_DIR}/multus.d`;
+
+/**
+ * The absolute path of a .conflist holding the node's cluster network, one of the forms upstream Multus
+ * documents for "clusterNetwork" ("Absolute file path for CNI config file", docs/configuration.md). Settings
+ * that already name one keep it; settings with the cluster network inline as the first of "delegates" get it
+ * written to a file (a single-plugin config wrapped into a conflist), removed after the scenario.
+ */
+export async function clusterNetworkConflistFile(world: E2EWorld, node: string, settings: CniConfig): Promise<string> {
+  const { clusterNetwork, delegates } = settings;
+  if (typeof clusterNetwork === 'string' && clusterNetwork.startsWith('/') && clusterNetwork.endsWith('.conflist')) return clusterNetwork;
+  const inline = Array.isArray(delegates) ? (delegates[0] as CniConfig | undefined) : undefined;
+  if (!inline || typeof inline.name !== 'string') {
+    throw new Error(
+      `the Multus configuration on ${node} has neither a .conflist path in "clusterNetwork" nor a named first delegate ` +
+      `(clusterNetwork: ${JSON.stringify(clusterNetwork)}, delegates: ${JSON.stringify(delegates)})`,
+    );
+  }
+  const file = `${CLUSTER_NETWORK_FILE_DIR}/${inline.name}.conflist`;
+  world.cleanups.push({ what: `removing ${file} on ${node}`, run: async () => void (await world.nodeExecOk(node, ['rm', '-f', file])) });
+  await writeNodeFile(world, node, file, `${JSON.stringify(asConflist(inline), null, 2)}\n`);
+  return file;
+}
+
+function asConflist(config: CniConfig): CniConfig {
+  if (Array.isArray(config.plugins)) return config;
+  const { cniVersion, name, ...plugin } = config;
+  return { cniVersion, name, plugins: [plugin] };
 }
 
 export async function multusNamespace(world: E2EWorld): Promise<string> {

@@ -3,7 +3,9 @@ import { Given } from '@cucumber/cucumber';
 import {
   bridgeConfig, ipvlanConfig, macvlanConfig, macvlanTuningConflist, staticMacvlanConflist, vlanConfig,
 } from '../fixtures/templates.ts';
-import { NODE_MULTUS_CONF_DIR, editMultusConfigEverywhere, multusNamespace, writeNodeFile } from './multus-config.ts';
+import {
+  NODE_MULTUS_CONF_DIR, clusterNetworkConflistFile, editMultusConfigEverywhere, multusNamespace, writeNodeFile,
+} from './multus-config.ts';
 import type { E2EWorld } from './world.ts';
 
 Given('a namespace {string}', async function (this: E2EWorld, logical: string) {
@@ -79,4 +81,11 @@ Given('every node\'s Multus configuration adds {string} to its default networks'
 
 Given('every node\'s Multus configuration isolates namespaces', async function (this: E2EWorld) {
   await editMultusConfigEverywhere(this, 'namespaceIsolation', () => ({ namespaceIsolation: true }));
+});
+
+Given('every node\'s Multus configuration names its cluster network by the path of its conflist file', async function (this: E2EWorld) {
+  await editMultusConfigEverywhere(this, 'clusterNetwork as a conflist path', async (settings, node) => ({
+    clusterNetwork: await clusterNetworkConflistFile(this, node, settings),
+    delegates: undefined, // "If clusterNetwork is set, the delegates field is ignored" (docs/configuration.md); dropped to be unambiguous
+  }));
 });
