@@ -60,8 +60,8 @@ describe('parseCommand', () => {
   });
 
   it('puts the Allure report beside the results unless told otherwise', () => {
-    expect(parseCommand(['report'], '/p')).toEqual({ kind: 'report', reportsDir: '/p/reports', output: '/p/reports/allure-report' });
-    expect(parseCommand(['report', '--reports-dir', '/r', '--output', 'html'], '/p')).toEqual({ kind: 'report', reportsDir: '/r', output: '/p/html' });
+    expect(parseCommand(['report'], '/p')).toEqual({ kind: 'report', reportsDir: '/p/reports', output: '/p/reports/allure-report', maxLatencyRegression: 0.25 });
+    expect(parseCommand(['report', '--reports-dir', '/r', '--output', 'html'], '/p')).toEqual({ kind: 'report', reportsDir: '/r', output: '/p/html', maxLatencyRegression: 0.25 });
   });
 
   it('takes the kind settings only with --provider kind, and --cluster-name as --name', () => {
@@ -104,5 +104,40 @@ describe('parseCommand', () => {
     expect(parseCommand(['cluster', 'up', '--etcd', etcd], scratch)).toMatchObject({ controlPlane: { etcd } });
     expect(() => parseCommand(['run', '--kube-apiserver', 'cp/missing', '--etcd', etcd], scratch)).toThrow(`--kube-apiserver: ${path.join(scratch, 'cp/missing')} does not exist`);
     expect(() => parseCommand(['run', '--provider', 'kind', '--kube-apiserver', apiserver, '--etcd', etcd])).toThrow(/need --provider local/);
+  });
+  it('takes --expect (an existing file) and --claim on run', () => {
+    const expectations = file('expectations/thin.yaml');
+    expect(parseCommand(['run', '--expect', expectations, '--claim', 'default-route, thick,default-route'], scratch))
+      .toMatchObject({ kind: 'run', expect: expectations, claims: ['default-route', 'thick'] });
+    expect(() => parseCommand(['run', '--expect', 'nope.yaml'], scratch)).toThrow(`--expect: ${path.join(scratch, 'nope.yaml')} does not exist`);
+    expect(() => parseCommand(['run', '--claim', 'Default_Route'])).toThrow(/--claim takes feature names as in @extended:<feature>.*"Default_Route"/);
+  });
+
+  it('builds compare as two runs of the same scenarios, each with its own cluster, reports dir and expectations', () => {
+    const thin = file('bin/multus');
+    const expectB = file('expectations/b.yaml');
+    const cmd = parseCommand(['compare', '--plugin', 'bundled', '--plugin', thin, '--tags', '@core', '--no-vm', '--name', 'hc',
+      '--expect-b', expectB, '--max-latency-regression', '0.5', '--reports-dir', 'cmp'], '/p');
+    expect(cmd).toMatchObject({ kind: 'compare', reportsDir: '/p/cmp', maxLatencyRegression: 0.5 });
+    if (cmd.kind !== 'compare') throw new Error('not a compare command');
+    const [a, b] = cmd.runs;
+    expect(a).toMatchObject({ kind: 'run', plugin: { kind: 'bundled' }, name: 'hc-a', workDir: '/var/tmp/multus-e2e/hc-a', reportsDir: '/p/cmp/a', tags: '@core', noVm: true, keep: false });
+    expect(a.expect).toBeUndefined();
+    expect(b).toMatchObject({ plugin: { kind: 'thin', path: thin }, name: 'hc-b', reportsDir: '/p/cmp/b', expect: expectB });
+    expect(parseCommand(['compare', '--plugin', 'bundled', '--plugin', 'bundled'], '/p')).toMatchObject({ reportsDir: '/p/reports/compare', maxLatencyRegression: 0.25 });
+  });
+
+  it('refuses compare without exactly two plugins, and bad thresholds', () => {
+    expect(() => parseCommand(['compare', '--plugin', 'bundled'])).toThrow('compare needs --plugin exactly twice (A, then B), got 1');
+    expect(() => parseCommand(['compare', '--plugin', 'bundled', '--plugin', 'bundled', '--max-latency-regression', 'fast'])).toThrow('--max-latency-regression must be a fraction ≥ 0 (0.25 allows up to 1.25×), got "fast"');
+    expect(() => parseCommand(['compare', '--plugin', 'bundled', '--plugin', 'bundled', '--keep'])).toThrow(/Unknown option '--keep'/);
+    expect(() => parseCommand(['compare', '--plugin', 'bundled', '--plugin', 'bundled', '--name', 'x'.repeat(40)])).toThrow(/--name must be/);
+  });
+
+  it('takes --baseline (an existing dir) and the latency threshold on report', () => {
+    mkdirSync(path.join(scratch, 'earlier'), { recursive: true });
+    expect(parseCommand(['report', '--baseline', 'earlier', '--max-latency-regression', '0.1'], scratch))
+      .toMatchObject({ kind: 'report', baseline: path.join(scratch, 'earlier'), maxLatencyRegression: 0.1 });
+    expect(() => parseCommand(['report', '--baseline', 'gone'], scratch)).toThrow(`--baseline: ${path.join(scratch, 'gone')} does not exist`);
   });
 });

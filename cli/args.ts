@@ -23,6 +23,10 @@ export interface RunCommand {
   name: string;
   workDir: string;
   kindOptions: KindOptions;
+  /** --expect: the expectation file (expectations/<build>.yaml) the outcome must match. */
+  expect?: string;
+  /** --claim: the extended features this build claims; wins over the expectation file's claims. */
+  claims?: string[];
 }
 
 /** --kube-apiserver/--etcd; either may be left to KUBEBUILDER_ASSETS, which the local provider reads. */
@@ -54,6 +58,17 @@ export interface ReportCommand {
   kind: 'report';
   reportsDir: string;
   output: string;
+  /** --baseline: an earlier reports dir to compare the last run with. */
+  baseline?: string;
+  maxLatencyRegression: number;
+}
+
+/** Two runs of the same scenarios, A then B, each on a fresh cluster of its own. */
+export interface CompareCommand {
+  kind: 'compare';
+  runs: [RunCommand, RunCommand];
+  reportsDir: string;
+  maxLatencyRegression: number;
 }
 
 export interface HelpCommand {
@@ -61,7 +76,7 @@ export interface HelpCommand {
   text: string;
 }
 
-export type Command = RunCommand | ClusterCommand | ReportCommand | HelpCommand;
+export type Command = RunCommand | ClusterCommand | ReportCommand | CompareCommand | HelpCommand;
 
 /** A usage mistake: printed with the command's help and exit code 2. */
 export class UsageError extends Error {
@@ -82,7 +97,9 @@ Conformance and end-to-end tests for Kubernetes multi-network (Multus-style meta
 Commands:
   run                                   bring up a cluster, run the Gherkin suite, tear down
   cluster up|down|status|kubeconfig     a cluster to poke at by hand (kubectl works on it)
-  report                                render the Allure HTML report of the last run
+  report                                render the Allure HTML report of the last run (--baseline DIR:
+                                        compare it with an earlier run)
+  compare --plugin A --plugin B         run the same scenarios for two plugins, side by side
 
 Run "multus-e2e <command> --help" for the options of a command.
 `,
@@ -120,6 +137,11 @@ Options:
   --kind-image IMG           kind only: the kindest/node image of the cluster
   --plugin-image IMG         kind only: install this upstream Multus DaemonSet image instead of the
                              bundled plugin (side-loaded with kind load)
+  --expect FILE              expectation file (e.g. expectations/multus-v4.2.2-thin.yaml): exit 0 exactly
+                             when the outcome matches it; unexpected failures and unexpected passes are
+                             printed by scenario id and fail the run
+  --claim F1,F2              extended features the build claims (default: the expectation file's claims;
+                             the bundled plugin claims every extended feature of the suite)
   -h, --help                 this help
 `,
   cluster: `Usage: multus-e2e cluster up|down|status|kubeconfig [options]
@@ -147,12 +169,35 @@ Options:
 `,
   report: `Usage: multus-e2e report [options]
 
-Renders the Allure 3 HTML report from the last run's allure-results.
+Renders the Allure 3 HTML report from the last run's allure-results. With --baseline, first compares
+the last run with an earlier one (verdicts, and CNI latency p50/p95 per environment) into
+DIR/baseline.json and DIR/baseline.html, and exits 1 when it regressed.
 
 Options:
-  --reports-dir DIR   reports of the last run (default ./reports); reads DIR/allure-results
-  --output DIR        where the HTML report goes (default DIR/allure-report)
-  -h, --help          this help
+  --reports-dir DIR                 reports of the last run (default ./reports); reads DIR/allure-results
+  --output DIR                      where the HTML report goes (default DIR/allure-report)
+  --baseline DIR                    reports dir of an earlier run to compare with
+  --max-latency-regression R        with --baseline: allowed p50 growth per op, 0.25 = up to 1.25× (default 0.25)
+  -h, --help                        this help
+`,
+  compare: `Usage: multus-e2e compare --plugin A --plugin B [options]
+
+Runs the same scenarios for plugin A, then for plugin B, each on a fresh cluster (NAME-a, NAME-b), and
+writes DIR/compare.json and DIR/compare.html: the verdict of every scenario side by side (with its
+level) and CNI ADD/DEL latency p50/p95 per environment with the ratio B/A. Exits 0 when B did not
+regress against A: no scenario that passed for A fails for B, and no op's p50 grew beyond the threshold.
+
+Options:
+  --plugin bundled|PATH|thin:PATH|thick:SHIM,DAEMON
+                                    given twice: A, then B
+  --tags EXPR                       Cucumber tag expression selecting the scenarios of both runs
+  --expect-a FILE, --expect-b FILE  expectation files of A and B (their claims and verdicts per run)
+  --max-latency-regression R        allowed p50 growth of B over A per op, 0.25 = up to 1.25× (default 0.25)
+  --reports-dir DIR                 where it all lands (default ./reports/compare); each run in DIR/a, DIR/b
+  --name NAME                       prefix of the two clusters' names (default ${DEFAULT_CLUSTER_NAME})
+  --provider, --nodes, --no-vm, --multus-config, --kube-apiserver, --etcd
+                                    as for run, the same for both runs
+  -h, --help                        this help
 `,
 } as const;
 
@@ -251,10 +296,56 @@ const CLUSTER_OPTIONS: OptionSpec = {
   'multus-config': { type: 'string' }, 'kube-apiserver': { type: 'string' }, etcd: { type: 'string' },
 };
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
 interface ParsedArgs {
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | string[] | boolean | undefined>;
   positionals: string[];
+}
+
+/** Options of every command that runs the suite (run, compare). */
+const SUITE_OPTIONS: OptionSpec = { tags: { type: 'string' }, 'reports-dir': { type: 'string' }, 'no-vm': { type: 'boolean' } };
+
+/** --claim f1,f2: feature names as in @extended:<feature>. */
+function parseClaims(value: string | undefined, help: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  const claims = value.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  const bad = claims.filter((c) => !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(c));
+  if (bad.length > 0) throw new UsageError(`--claim takes feature names as in @extended:<feature> (lowercase, digits, '-'), got "${bad.join('", "')}"`, help);
+  return [...new Set(claims)];
+}
+
+function parseLatencyThreshold(value: string | undefined, help: string): number {
+  if (value === undefined) return 0.25;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new UsageError(`--max-latency-regression must be a fraction ≥ 0 (0.25 allows up to 1.25×), got "${value}"`, help);
+  }
+  return n;
+}
+
+function runFromValues(values: ParsedArgs['values'], cwd: string, help: string): RunCommand {
+  const name = clusterName(values, help);
+  const tags = values.tags as string | undefined;
+  const provider = parseProvider(values.provider as string | undefined, help);
+  const expect = values.expect as string | undefined;
+  const claims = parseClaims(values.claim as string | undefined, help);
+  return {
+    kind: 'run',
+    provider,
+    ...(tags !== undefined && tags.trim() !== '' ? { tags } : {}),
+    plugin: parsePlugin(values.plugin as string | undefined, cwd, help),
+    multusConfig: parseMultusConfig(values['multus-config'] as string | undefined, help),
+    controlPlane: parseControlPlane(values, provider, cwd, help),
+    keep: values.keep === true,
+    nodes: parseNodes(values.nodes as string | undefined, help),
+    reportsDir: path.resolve(cwd, (values['reports-dir'] as string | undefined) ?? 'reports'),
+    noVm: values['no-vm'] === true,
+    name,
+    workDir: path.resolve(cwd, (values['work-dir'] as string | undefined) ?? defaultWorkDir(name)),
+    kindOptions: parseKindOptions(values, provider, help),
+    ...(expect !== undefined ? { expect: existingFile('--expect', expect, cwd, help) } : {}),
+    ...(claims !== undefined ? { claims } : {}),
+  };
 }
 
 function parseCommandArgs(argv: string[], options: OptionSpec, help: string): ParsedArgs {
@@ -273,28 +364,36 @@ export function parseCommand(argv: string[], cwd: string = process.cwd()): Comma
   }
   if (command === 'run') {
     const { values, positionals } = parseCommandArgs(rest, {
-      ...CLUSTER_OPTIONS, tags: { type: 'string' }, keep: { type: 'boolean' }, 'reports-dir': { type: 'string' },
-      'no-vm': { type: 'boolean' },
+      ...CLUSTER_OPTIONS, ...SUITE_OPTIONS, keep: { type: 'boolean' }, expect: { type: 'string' }, claim: { type: 'string' },
     }, HELP.run);
     if (values.help) return { kind: 'help', text: HELP.run };
     if (positionals.length > 0) throw new UsageError(`run takes no arguments, got "${positionals.join(' ')}"`, HELP.run);
-    const name = clusterName(values, HELP.run);
-    const tags = values.tags as string | undefined;
-    const provider = parseProvider(values.provider as string | undefined, HELP.run);
+    return runFromValues(values, cwd, HELP.run);
+  }
+  if (command === 'compare') {
+    const { plugin: _plugin, 'work-dir': _workDir, ...clusterOptions } = CLUSTER_OPTIONS;
+    const { values, positionals } = parseCommandArgs(rest, {
+      ...clusterOptions, ...SUITE_OPTIONS, plugin: { type: 'string', multiple: true }, 'expect-a': { type: 'string' }, 'expect-b': { type: 'string' },
+      'max-latency-regression': { type: 'string' },
+    }, HELP.compare);
+    if (values.help) return { kind: 'help', text: HELP.compare };
+    if (positionals.length > 0) throw new UsageError(`compare takes no arguments, got "${positionals.join(' ')}"`, HELP.compare);
+    const plugins = (values.plugin as string[] | undefined) ?? [];
+    if (plugins.length !== 2) throw new UsageError(`compare needs --plugin exactly twice (A, then B), got ${plugins.length}`, HELP.compare);
+    const reportsDir = path.resolve(cwd, (values['reports-dir'] as string | undefined) ?? path.join('reports', 'compare'));
+    const base = runFromValues({ ...values, plugin: undefined, expect: undefined }, cwd, HELP.compare);
+    const side = (label: 'a' | 'b', plugin: string, expect: string | undefined): RunCommand => {
+      const name = parseName(`${base.name}-${label}`, HELP.compare);
+      return {
+        ...base, plugin: parsePlugin(plugin, cwd, HELP.compare), name, workDir: defaultWorkDir(name), reportsDir: path.join(reportsDir, label),
+        ...(expect !== undefined ? { expect: existingFile(`--expect-${label}`, expect, cwd, HELP.compare) } : {}),
+      };
+    };
     return {
-      kind: 'run',
-      provider,
-      ...(tags !== undefined && tags.trim() !== '' ? { tags } : {}),
-      plugin: parsePlugin(values.plugin as string | undefined, cwd, HELP.run),
-      multusConfig: parseMultusConfig(values['multus-config'] as string | undefined, HELP.run),
-      controlPlane: parseControlPlane(values, provider, cwd, HELP.run),
-      keep: values.keep === true,
-      nodes: parseNodes(values.nodes as string | undefined, HELP.run),
-      reportsDir: path.resolve(cwd, (values['reports-dir'] as string | undefined) ?? 'reports'),
-      noVm: values['no-vm'] === true,
-      name,
-      workDir: path.resolve(cwd, (values['work-dir'] as string | undefined) ?? defaultWorkDir(name)),
-      kindOptions: parseKindOptions(values, provider, HELP.run),
+      kind: 'compare',
+      runs: [side('a', plugins[0]!, values['expect-a'] as string | undefined), side('b', plugins[1]!, values['expect-b'] as string | undefined)],
+      reportsDir,
+      maxLatencyRegression: parseLatencyThreshold(values['max-latency-regression'] as string | undefined, HELP.compare),
     };
   }
   if (command === 'cluster') {
@@ -321,11 +420,19 @@ export function parseCommand(argv: string[], cwd: string = process.cwd()): Comma
     };
   }
   if (command === 'report') {
-    const { values, positionals } = parseCommandArgs(rest, { 'reports-dir': { type: 'string' }, output: { type: 'string' } }, HELP.report);
+    const { values, positionals } = parseCommandArgs(rest, {
+      'reports-dir': { type: 'string' }, output: { type: 'string' }, baseline: { type: 'string' }, 'max-latency-regression': { type: 'string' },
+    }, HELP.report);
     if (values.help) return { kind: 'help', text: HELP.report };
     if (positionals.length > 0) throw new UsageError(`report takes no arguments, got "${positionals.join(' ')}"`, HELP.report);
     const reportsDir = path.resolve(cwd, (values['reports-dir'] as string | undefined) ?? 'reports');
-    return { kind: 'report', reportsDir, output: path.resolve(cwd, (values.output as string | undefined) ?? path.join(reportsDir, 'allure-report')) };
+    const baseline = values.baseline as string | undefined;
+    if (baseline !== undefined && !existsSync(path.resolve(cwd, baseline))) throw new UsageError(`--baseline: ${path.resolve(cwd, baseline)} does not exist`, HELP.report);
+    return {
+      kind: 'report', reportsDir, output: path.resolve(cwd, (values.output as string | undefined) ?? path.join(reportsDir, 'allure-report')),
+      ...(baseline !== undefined ? { baseline: path.resolve(cwd, baseline) } : {}),
+      maxLatencyRegression: parseLatencyThreshold(values['max-latency-regression'] as string | undefined, HELP.report),
+    };
   }
   throw new UsageError(`unknown command "${command}"`, HELP.main);
 }

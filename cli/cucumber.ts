@@ -1,16 +1,37 @@
 // Runs the Gherkin suite in a child cucumber-js process (TypeScript steps through tsx), and counts what a
 // tag expression selects without running anything.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { loadConfiguration, loadSources } from '@cucumber/cucumber/api';
+import type { SuiteIndex } from '../expectations/expectations.ts';
 import { runInherited } from './child-process.ts';
 import { CUCUMBER_BIN, CUCUMBER_CONFIG, PACKAGE_ROOT } from './paths.ts';
 
-/** Names of the scenarios a tag expression selects (parses the features only). */
-export async function selectedScenarios(tags: string | undefined): Promise<string[]> {
+async function plannedScenarios(tags: string | undefined): Promise<{ uri: string; name: string }[]> {
   const environment = { cwd: PACKAGE_ROOT, stdout: process.stderr, stderr: process.stderr };
   const { runConfiguration } = await loadConfiguration({ file: CUCUMBER_CONFIG, provided: tags ? { tags } : {} }, environment);
   const { plan, errors } = await loadSources(runConfiguration.sources, environment);
   if (errors.length > 0) throw new Error(`the features do not parse: ${errors.map((e) => e.message).join('; ')}`);
-  return plan.map((p) => `${p.uri}: ${p.name}`);
+  return plan;
+}
+
+/** Ids ("<uri>: <name>") of the scenarios a tag expression selects (parses the features only). */
+export async function selectedScenarios(tags: string | undefined): Promise<string[]> {
+  return (await plannedScenarios(tags)).map((p) => `${p.uri}: ${p.name}`);
+}
+
+/**
+ * Every scenario id of the suite and every extended feature it has (the @extended:<feature> tags written
+ * in its feature files), for validating expectation files and claims.
+ */
+export async function suiteIndex(): Promise<SuiteIndex> {
+  const plan = await plannedScenarios(undefined);
+  const features = new Set<string>();
+  for (const uri of new Set(plan.map((p) => p.uri))) {
+    const text = await readFile(path.resolve(PACKAGE_ROOT, uri), 'utf8');
+    for (const m of text.matchAll(/(?:^|\s)@extended:([a-z0-9][a-z0-9-]*)(?=\s|$)/gm)) features.add(m[1]!);
+  }
+  return { scenarioIds: new Set(plan.map((p) => `${p.uri}: ${p.name}`)), extendedFeatures: [...features].sort() };
 }
 
 export interface CucumberRun {

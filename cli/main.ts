@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { parseCommand, UsageError, type KindOptions } from './args.ts';
 import { clusterCommand } from './cluster.ts';
+import { compareCommand } from './compare.ts';
 import { reportCommand } from './report.ts';
 import { runCommand } from './run.ts';
 
@@ -32,6 +33,10 @@ async function main(argv: string[]): Promise<number> {
       return clusterCommand(cmd, progress);
     case 'report':
       return reportCommand(cmd, progress);
+    case 'compare':
+      // Both runs share the kind settings.
+      applyKindOptions(cmd.runs[0].kindOptions, path.join(cmd.reportsDir, 'cluster-logs'));
+      return compareCommand(cmd, progress, (run) => runCommand(run, progress));
   }
 }
 

@@ -1,19 +1,23 @@
 // `multus-e2e run`: decide where each capability-tagged scenario runs, bring up the cluster, run the suite
-// on the host and (when needed) in the vm, tear down, merge the reports and print the verdict.
+// on the host and (when needed) in the vm, tear down, merge the reports and print the verdict: per
+// conformance level, against the expectation file when one is given.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Cluster, ClusterOptions } from '../clusters/provider.ts';
 import type { NetdevsimSetup } from '../clusters/vm/sriov-cluster.ts';
-import { addGlobalAttachments, mergeAllureResults } from '../reports/allure-merge.ts';
-import { pluginLabel, writeLatencyReport, type LatencyReport } from '../reports/latency.ts';
+import { formatExpectationMatch, loadExpectations, matchExpectations, type ExpectationMatch, type Expectations, type SuiteIndex } from '../expectations/expectations.ts';
+import { addGlobalAttachments, labelConformanceLevels, mergeAllureResults } from '../reports/allure-merge.ts';
+import { buildConformance, conformanceVerdict, formatLevelProblems, levelGroups, type ConformanceInput } from '../reports/conformance.ts';
+import { renderJunit } from '../reports/junit.ts';
+import { pluginLabel, writeLatencyReport, type Environment, type LatencyReport, type LatencyRun } from '../reports/latency.ts';
 import { formatSummary, readScenarioResults, scenarioOk, summaryFile, type ScenarioResult } from '../reports/summary.ts';
 import { CAPABILITIES, planRun, probeCapabilities, type Availability, type CapabilityReport } from '../steps/capabilities.ts';
 import { loadProvider } from '../steps/providers.ts';
 import { RUN_STATE_ENV, writeRunState, type RunState } from '../steps/run-state.ts';
 import type { ControlPlaneOptions, RunCommand } from './args.ts';
-import { runCucumberProcess, selectedScenarios } from './cucumber.ts';
-import { removeEmptyWorkRoot } from './paths.ts';
+import { runCucumberProcess, selectedScenarios, suiteIndex } from './cucumber.ts';
+import { PACKAGE_ROOT, removeEmptyWorkRoot } from './paths.ts';
 import { ensurePlugin } from './plugin.ts';
 
 type Progress = (line: string) => void;
@@ -24,7 +28,8 @@ const CLUSTER_LOGS = path.join('out', 'cluster-logs');
 /** Removes what an earlier run wrote, so "the last run" is exactly this one. */
 async function clearReports(reportsDir: string): Promise<void> {
   await mkdir(reportsDir, { recursive: true });
-  for (const entry of ['allure-results', 'vm', 'cucumber.html', 'cucumber.xml', 'cucumber.ndjson', 'latency.json', 'latency.html', 'summary.json', CLUSTER_LOGS]) {
+  for (const entry of ['allure-results', 'vm', 'cucumber.html', 'cucumber.xml', 'cucumber.ndjson', 'latency.json', 'latency.html', 'summary.json',
+    'conformance.json', 'junit.xml', CLUSTER_LOGS]) {
     await rm(path.join(reportsDir, entry), { recursive: true, force: true });
   }
 }
@@ -40,9 +45,38 @@ async function vmAvailabilityFor(cmd: RunCommand): Promise<Availability> {
   }
 }
 
-async function readLatencyRuns(file: string): Promise<LatencyReport['runs']> {
+/** The calls recorded in one environment's latency.json, marked with that environment (they are never pooled). */
+async function readLatencyRuns(file: string, environment: Environment): Promise<LatencyRun[]> {
   if (!existsSync(file)) return [];
-  return (JSON.parse(await readFile(file, 'utf8')) as LatencyReport).runs ?? [];
+  return ((JSON.parse(await readFile(file, 'utf8')) as Partial<LatencyReport>).runs ?? []).map((r) => ({ ...r, environment }));
+}
+
+/** What the run is judged against, settled before any cluster comes up so a bad file or claim fails fast. */
+interface Verdicts {
+  suite: SuiteIndex;
+  expectations?: Expectations;
+  claims: ConformanceInput['claims'];
+  build: string;
+}
+
+async function verdictInputs(cmd: RunCommand): Promise<Verdicts> {
+  const suite = await suiteIndex();
+  const expectations = cmd.expect ? loadExpectations(cmd.expect, suite, PACKAGE_ROOT) : undefined;
+  const unknown = (cmd.claims ?? []).filter((f) => !suite.extendedFeatures.includes(f));
+  if (unknown.length > 0) {
+    throw new Error(`--claim ${unknown.join(',')}: no scenario in features/ is tagged @extended:${unknown[0]} (the suite has: ${suite.extendedFeatures.join(', ') || 'none'})`);
+  }
+  const claims: ConformanceInput['claims'] = cmd.claims ? { features: cmd.claims, source: 'flag' }
+    : expectations ? { features: expectations.claims, source: 'expectations' }
+      : cmd.plugin.kind === 'bundled' ? { features: [...suite.extendedFeatures], source: 'bundled' }
+        : { features: [], source: 'none' };
+  const build = expectations?.build ?? (cmd.plugin.kind === 'bundled' ? 'the bundled multus-e2e plugin' : pluginLabel(cmd.plugin));
+  return { suite, ...(expectations ? { expectations } : {}), claims, build };
+}
+
+/** A cucumber process that exited non-zero although every scenario it ran is fine failed elsewhere (a hook, a formatter). */
+function exitProblem(name: string, code: number, results: readonly ScenarioResult[]): string | undefined {
+  return code !== 0 && results.every(scenarioOk) ? `${name}: exited ${code} although none of its ${results.length} scenarios failed (see its output above)` : undefined;
 }
 
 /** The host part: one cluster for the run, the cucumber process, teardown unless --keep. */
@@ -117,6 +151,7 @@ async function runOnHost(cmd: RunCommand, tags: string | undefined, skipReasons:
 }
 
 export async function runCommand(cmd: RunCommand, progress: Progress): Promise<number> {
+  const verdicts = await verdictInputs(cmd);
   await clearReports(cmd.reportsDir);
   await ensurePlugin(cmd.plugin, progress);
 
@@ -137,44 +172,69 @@ export async function runCommand(cmd: RunCommand, progress: Progress): Promise<n
     return 1;
   }
 
+  const inVm = process.env.MULTUS_E2E_IN_VM === '1';
+  const hostEnvironment: Environment = cmd.provider === 'kind' ? 'kind' : inVm ? 'vm' : 'host';
+  const vmDir = path.join(cmd.reportsDir, 'vm');
   const problems: string[] = [];
+  let hostCode = 0;
+  let vmCode = 0;
   if (hostScenarios.length > 0) {
-    const code = await runOnHost(cmd, plan.hostTags, plan.skipReasons, capabilities, progress).catch((err: Error) => {
+    hostCode = await runOnHost(cmd, plan.hostTags, plan.skipReasons, capabilities, progress).catch((err: Error) => {
       problems.push(`host run: ${err.message}`);
       return 1;
     });
-    if (code !== 0) problems.push(`host run: cucumber exited ${code}`);
   }
   if (vmScenarios.length > 0 && plan.vmTags) {
     const vmIndex = await import('../clusters/vm/index.ts');
-    const { exitCode } = await vmIndex.runInVm({ tags: plan.vmTags, plugin: cmd.plugin, reportsDir: cmd.reportsDir, progress, extraArgs: ['--multus-config', cmd.multusConfig] })
+    vmCode = (await vmIndex.runInVm({ tags: plan.vmTags, plugin: cmd.plugin, reportsDir: cmd.reportsDir, progress })
       .catch((err: Error) => {
         problems.push(`vm run: ${err.message}`);
         return { exitCode: 1 };
-      });
-    if (exitCode !== 0) problems.push(`vm run: exited ${exitCode}`);
+      })).exitCode;
   }
 
-  const vmDir = path.join(cmd.reportsDir, 'vm');
-  const results: ScenarioResult[] = [
-    ...readScenarioResults(path.join(cmd.reportsDir, 'cucumber.ndjson'), process.env.MULTUS_E2E_IN_VM === '1' ? 'vm' : 'host'),
-    ...readScenarioResults(path.join(vmDir, 'cucumber.ndjson'), 'vm'),
-  ];
+  const hostResults = readScenarioResults(path.join(cmd.reportsDir, 'cucumber.ndjson'), inVm ? 'vm' : 'host');
+  const vmResults = readScenarioResults(path.join(vmDir, 'cucumber.ndjson'), 'vm');
+  const results: ScenarioResult[] = [...hostResults, ...vmResults];
+  for (const problem of [exitProblem('host run', hostCode, hostResults), exitProblem('vm run', vmCode, vmResults)]) if (problem) problems.push(problem);
+  const expected = hostScenarios.length + vmScenarios.length;
+  if (results.length < expected) problems.push(`${expected - results.length} of ${expected} selected scenarios have no result (did a run crash before them?)`);
+
+  const environments = [...new Set<Environment>([...(hostResults.length > 0 ? [hostEnvironment] : []), ...(vmResults.length > 0 ? ['vm' as const] : [])])];
+  const conformance = buildConformance({
+    build: verdicts.build, plugin: pluginLabel(cmd.plugin), environments, claims: verdicts.claims,
+    suiteFeatures: verdicts.suite.extendedFeatures, ...(cmd.tags ? { selection: cmd.tags } : {}), results,
+  });
+  for (const p of formatLevelProblems(conformance)) problems.push(`level tag: ${p}`);
+  const match: ExpectationMatch | undefined = verdicts.expectations ? matchExpectations(verdicts.expectations, results) : undefined;
+
   const allureDir = path.join(cmd.reportsDir, 'allure-results');
   await mergeAllureResults(path.join(vmDir, 'allure-results'), allureDir);
-  const runs = [...await readLatencyRuns(path.join(cmd.reportsDir, 'latency.json')), ...await readLatencyRuns(path.join(vmDir, 'latency.json'))];
+  await labelConformanceLevels(allureDir);
+  const runs = [
+    ...await readLatencyRuns(path.join(cmd.reportsDir, 'latency.json'), hostEnvironment),
+    ...await readLatencyRuns(path.join(vmDir, 'latency.json'), 'vm'),
+  ];
   const latency = await writeLatencyReport(cmd.reportsDir, runs);
+  const conformanceFile = path.join(cmd.reportsDir, 'conformance.json');
+  await writeFile(conformanceFile, `${JSON.stringify({ ...conformance, ...(match ? { expectations: match } : {}) }, null, 2)}\n`);
+  await writeFile(path.join(cmd.reportsDir, 'junit.xml'), renderJunit(results));
   await addGlobalAttachments(allureDir, [
+    { name: 'Conformance (JSON)', path: conformanceFile, type: 'application/json' },
     { name: 'CNI latency (JSON)', path: latency.json, type: 'application/json' },
     { name: 'CNI latency (chart)', path: latency.html, type: 'text/html' },
   ]);
+  await writeFile(path.join(cmd.reportsDir, 'summary.json'), `${JSON.stringify({
+    ...summaryFile(results), conforms: conformance.conforms, ...(match ? { expectationsMatch: match.matches, expectations: match } : {}),
+  }, null, 2)}\n`);
 
-  process.stdout.write(`${formatSummary(results)}\n`);
-  await writeFile(path.join(cmd.reportsDir, 'summary.json'), `${JSON.stringify(summaryFile(results), null, 2)}\n`);
-  const expected = hostScenarios.length + vmScenarios.length;
-  if (results.length < expected) problems.push(`${expected - results.length} of ${expected} selected scenarios have no result (did a run crash before them?)`);
-  const notOk = results.filter((r) => !scenarioOk(r));
-  progress(`reports: ${cmd.reportsDir} (summary.json, cucumber.html, cucumber.xml, cucumber.ndjson, allure-results, latency.json, latency.html, out/cluster-logs); render Allure with: multus-e2e report --reports-dir ${cmd.reportsDir}`);
+  process.stdout.write(`${formatSummary(results, levelGroups(conformance, results))}\n`);
+  if (match) process.stdout.write(`${formatExpectationMatch(match)}\n`);
+  process.stdout.write(`${conformanceVerdict(conformance)}\n`);
+  progress(`reports: ${cmd.reportsDir} (summary.json, conformance.json, junit.xml, cucumber.html, cucumber.xml, cucumber.ndjson, allure-results, latency.json, latency.html, ` +
+    `out/cluster-logs); render Allure with: multus-e2e report --reports-dir ${cmd.reportsDir}`);
   for (const p of problems) progress(`problem: ${p}`);
-  return notOk.length === 0 && problems.length === 0 ? 0 : 1;
+  // With an expectation file the outcome must match it; without one every scenario must be fine.
+  const outcomeOk = match ? match.matches : results.every(scenarioOk);
+  return outcomeOk && problems.length === 0 ? 0 : 1;
 }
