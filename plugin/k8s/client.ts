@@ -53,6 +53,8 @@ export function baseHeaders(access: KubeAccess): Record<string, string> {
 
 export class KubeClient {
   private readonly agent: Agent;
+  /** Time spent opening connections (TCP connect + TLS handshake), summed, ms. */
+  connectMs = 0;
   /**
    * `maxSockets`: the thin plugin keeps one connection (a second TLS handshake costs more than waiting
    * for the first socket); the daemon, serving calls in parallel, allows a few.
@@ -77,6 +79,7 @@ export class KubeClient {
       headers['Content-Type'] = contentType;
       headers['Content-Length'] = payload.length;
     }
+    const begun = performance.now();
     return new Promise((resolve, reject) => {
       const req = request(url, { method, headers, agent: this.agent, timeout: this.timing.requestTimeoutMs }, (res) => {
         const chunks: Buffer[] = [];
@@ -92,6 +95,9 @@ export class KubeClient {
           }
           resolve({ status: res.statusCode ?? 0, body: parsed });
         });
+      });
+      req.on('socket', (socket) => {
+        if (!req.reusedSocket) socket.once('secureConnect', () => (this.connectMs += performance.now() - begun));
       });
       req.on('timeout', () => req.destroy(Object.assign(new Error(`timeout after ${this.timing.requestTimeoutMs} ms`), { code: 'ETIMEDOUT' })));
       req.on('error', (e: NodeJS.ErrnoException) => reject(new TransportError(`${e.code ?? ''} ${e.message}`.trim(), RETRYABLE_CODES.has(e.code ?? ''))));

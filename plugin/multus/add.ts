@@ -14,18 +14,18 @@ import { buildNetworkStatus, writeNetworkStatus } from './network-status.ts';
 const READINESS_TIMEOUT_MS = 10_000;
 
 export async function cmdAdd(ctx: CallContext): Promise<JsonObject> {
-  const { conf, env, podRef, log } = ctx;
+  const { conf, env, podRef, log, phases } = ctx;
   await waitForReadiness(conf, READINESS_TIMEOUT_MS);
-  const client = await ctx.connectKube();
+  const client = await phases.time('apiClient', () => ctx.connectKube());
   try {
     let pod: PodObject | undefined;
     if (client && podRef) {
-      pod = await getPod(client, podRef.namespace, podRef.name);
+      pod = await phases.time('podRead', () => getPod(client, podRef.namespace, podRef.name));
       if (podRef.uid && pod.metadata.uid && pod.metadata.uid !== podRef.uid) {
         throw new CniError(ErrorCode.PodNotFound, `pod ${podRef.namespace}/${podRef.name} has UID ${pod.metadata.uid}, expected ${podRef.uid} (the pod was recreated)`);
       }
     }
-    const attachments = await planAttachments({ conf, client, pod, podRef, ifname: env.ifname, cniArgs: env.args, strictDevices: true });
+    const attachments = await phases.time('plan', () => planAttachments({ conf, client, pod, podRef, ifname: env.ifname, cniArgs: env.args, strictDevices: true }));
     log.verbose('attachments planned', { attachments: attachments.map((a) => `${a.network}@${a.ifname}`) });
     const entry: CacheEntry = {
       version: 1,
@@ -39,34 +39,34 @@ export async function cmdAdd(ctx: CallContext): Promise<JsonObject> {
     };
     // Written before the first delegate ADD so a crash mid-ADD still leaves DEL something to undo.
     entry.attachments = attachments;
-    writeCache(conf.cniDir, entry);
+    phases.timeSync('cacheWrites', () => writeCache(conf.cniDir, entry));
     const dctx = delegationContext(ctx);
     let done = 0;
     try {
       for (const a of attachments) {
         done++;
         try {
-          a.result = await addAttachment(a, dctx);
+          a.result = await phases.time('delegates', () => addAttachment(a, dctx));
         } catch (e) {
           a.addFailed = true;
           throw e;
         }
-        writeCache(conf.cniDir, entry);
+        phases.timeSync('cacheWrites', () => writeCache(conf.cniDir, entry));
       }
       await applyDefaultRoute(env.netns, attachments);
-      if (client && podRef) await writeNetworkStatus(client, podRef.namespace, podRef.name, buildNetworkStatus(attachments, env.netns), pod);
+      if (client && podRef) await phases.time('statusWrite', () => writeNetworkStatus(client, podRef.namespace, podRef.name, buildNetworkStatus(attachments, env.netns), pod));
     } catch (e) {
       // Roll back everything attempted (the failing one included: it may have half-configured).
       const failures = await deleteAttachments(attachments.slice(0, done), dctx);
       if (failures.length) {
         log.error('rollback incomplete', { failed: failures.map((f) => ({ network: f.attachment.network, ifname: f.attachment.ifname, error: f.error.message })) });
         entry.attachments = failures.map((f) => f.attachment);
-        writeCache(conf.cniDir, entry);
+        phases.timeSync('cacheWrites', () => writeCache(conf.cniDir, entry));
       } else removeCache(conf.cniDir, env.containerId);
       throw e;
     }
     entry.complete = true;
-    writeCache(conf.cniDir, entry);
+    phases.timeSync('cacheWrites', () => writeCache(conf.cniDir, entry));
     const first = attachments[0];
     if (!first || first.result === undefined || first.result === null) return emptyResult(conf.cniVersion);
     return convertResult(first.result, attachmentNetwork(first).cniVersion, conf.cniVersion);

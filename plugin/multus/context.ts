@@ -9,6 +9,30 @@ import type { DelegationContext } from './delegation.ts';
 import type { KubeHandle } from './kube.ts';
 import type { Logger } from './log.ts';
 
+/** Where a call's time goes, by phase (ms, summed over repeats); logged on its "call" line. */
+export class Phases {
+  readonly ms: Record<string, number> = {};
+  add(name: string, ms: number): void {
+    this.ms[name] = Math.round(((this.ms[name] ?? 0) + ms) * 10) / 10;
+  }
+  timeSync<T>(name: string, fn: () => T): T {
+    const start = performance.now();
+    try {
+      return fn();
+    } finally {
+      this.add(name, performance.now() - start);
+    }
+  }
+  async time<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.add(name, performance.now() - start);
+    }
+  }
+}
+
 export interface CallContext {
   conf: MultusConfig;
   env: CniEnv;
@@ -20,6 +44,7 @@ export interface CallContext {
    * call; the daemon hands out its one warm, watch-cached client (whose close() keeps it open).
    */
   connectKube: () => Promise<KubeHandle | undefined>;
+  phases: Phases;
 }
 
 export function podRefFromArgs(args: string): PodRef | undefined {

@@ -21,8 +21,8 @@ export interface NadObject {
   spec?: { config?: string };
 }
 
-/** An API client for one call: close() releases what the call opened. */
-export type KubeHandle = ApiCaller & { close(): void };
+/** An API client for one call: close() releases what the call opened; connectMs: time spent in TCP + TLS set-up. */
+export type KubeHandle = ApiCaller & { close(): void; readonly connectMs?: number };
 
 /**
  * A client when the config names a kubeconfig or the process runs in-cluster; otherwise none. The

@@ -4,7 +4,7 @@ import { parseEnv, type Verb } from '../cni/env.ts';
 import { asCniError } from '../cni/errors.ts';
 import type { JsonObject } from '../cni/netconf.ts';
 import { loadConfig, parseConfigBytes, type MultusConfig } from './config.ts';
-import { podRefFromArgs, type CallContext } from './context.ts';
+import { Phases, podRefFromArgs, type CallContext } from './context.ts';
 import { round } from './delegation.ts';
 import { kubeClientFor, type KubeHandle } from './kube.ts';
 import { Logger } from './log.ts';
@@ -24,6 +24,10 @@ export interface CallServices {
 }
 
 export async function runVerb(verb: Exclude<Verb, 'VERSION'>, stdin: string, services: CallServices): Promise<unknown> {
+  const startedAt = services.startedAt ?? 0;
+  const phases = new Phases();
+  // Thin: Node's start-up, loading the bundle and reading stdin; daemon: the request until here.
+  phases.add('start', performance.now() - startedAt);
   const env = parseEnv(services.env);
   const raw = { ...parseConfigBytes(stdin), ...services.overrides };
   const conf = loadConfig(raw);
@@ -31,8 +35,14 @@ export async function runVerb(verb: Exclude<Verb, 'VERSION'>, stdin: string, ser
   const fields = { verb, containerId: env.containerId, pod: podRef ? `${podRef.namespace}/${podRef.name}` : '' };
   const log = services.log ? services.log.child(fields) : new Logger(conf, fields);
   const connect = services.connectKube ?? ((c: MultusConfig) => kubeClientFor(c, services.env));
-  const ctx: CallContext = { conf, env, raw, log, podRef, connectKube: () => connect(conf) };
-  const startedAt = services.startedAt ?? 0;
+  let kube: KubeHandle | undefined;
+  const connectKube = async () => (kube = await connect(conf));
+  const ctx: CallContext = { conf, env, raw, log, podRef, connectKube, phases };
+  /** The call line: total ms, and (ADD) where it went, TCP + TLS set-up of the API connection included. */
+  const callFields = () => {
+    if (kube?.connectMs) phases.add('apiConnect', kube.connectMs);
+    return { ms: round(performance.now() - startedAt), ...(Object.keys(phases.ms).length > 1 ? { phases: phases.ms } : {}) };
+  };
   try {
     let out: unknown;
     switch (verb) {
@@ -52,11 +62,11 @@ export async function runVerb(verb: Exclude<Verb, 'VERSION'>, stdin: string, ser
         await (await import('./gc.ts')).cmdGc(ctx);
         break;
     }
-    log.timing('call', { ms: round(performance.now() - startedAt), ok: true }, true);
+    log.timing('call', { ...callFields(), ok: true }, true);
     return out;
   } catch (e) {
     const err = asCniError(e);
-    log.timing('call', { ms: round(performance.now() - startedAt), ok: false, error: err.message, code: err.code }, false);
+    log.timing('call', { ...callFields(), ok: false, error: err.message, code: err.code }, false);
     throw err;
   } finally {
     log.close();
