@@ -11,6 +11,7 @@ import { createFabric, wireNode } from './fabric.ts';
 import { listenInFabric } from './fabric-relay.ts';
 import { clusterNames, FABRIC_HOST_IP, nodeFabricIp, nodeName, nodeNetns, nodePodCidr } from './names.ts';
 import { applyNadCrd } from './nad-crd.ts';
+import { NamespaceFinalizer } from './namespace-finalizer.ts';
 import { NodeAgent } from './node-agent.ts';
 import { prepareNodeFilesystem, serviceAccountDir, startHolder } from './node-host.ts';
 import type { DaemonOptions } from './options.ts';
@@ -66,6 +67,7 @@ let server: RunningApiServer | undefined;
 let api: ApiClient | undefined;
 const agents: NodeAgent[] = [];
 let scheduler: PodScheduler | undefined;
+let namespaceFinalizer: NamespaceFinalizer | undefined;
 
 async function bringUp(): Promise<void> {
   progress(`creating fabric ${state.fabricNetns}`);
@@ -151,6 +153,11 @@ async function bringUp(): Promise<void> {
   }));
   scheduler = new PodScheduler(api, log);
   scheduler.start();
+  if (opts.controlPlane) {
+    // kube-apiserver alone never empties a deleted namespace (that is kube-controller-manager's job).
+    namespaceFinalizer = new NamespaceFinalizer(api, log);
+    namespaceFinalizer.start();
+  }
   state.phase = 'ready';
   writeState(state);
   progress(`cluster ${opts.name} is ready (${opts.nodes} node(s), API ${server.url})`);
@@ -163,6 +170,7 @@ async function shutdown(code: number): Promise<never> {
     stopping = true;
     log('stopping');
     await scheduler?.stop();
+    namespaceFinalizer?.stop();
     await Promise.allSettled(agents.map((a) => a.stop()));
     api?.close();
     await server?.close().catch(() => undefined);

@@ -1,7 +1,8 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { V1Pod } from '@kubernetes/client-node';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { V1Namespace, V1Pod } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { leftovers, localProvider } from './index.ts';
 import { resolveControlPlane } from './real-control-plane.ts';
@@ -59,18 +60,28 @@ const skipReason = !assets ? 'KUBEBUILDER_ASSETS is not set (no real kube-apiser
 if (skipReason) console.log(`skipping the real control plane bring-up: ${skipReason}`);
 
 describe.skipIf(skipReason !== undefined)('local cluster on a real kube-apiserver + etcd', () => {
-  it('runs a pod and tears down cleanly', async () => {
+  it('runs a pod, empties and finalizes its deleted namespace, and tears down cleanly', async () => {
     const workDir = join(dir, 'cluster');
     const cluster = await localProvider.create({ name: 'lt-real', nodes: 1, plugin: { kind: 'bundled' }, withoutPlugin: true, workDir });
     try {
       const api = cluster.api();
-      await api.post('/api/v1/namespaces/default/pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'r1' }, spec: { containers: [{ name: 'main', image: 'pause' }] } });
+      await api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fin' } });
+      await api.post('/api/v1/namespaces/fin/pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'r1' }, spec: { containers: [{ name: 'main', image: 'pause' }] } });
       let pod: V1Pod | undefined;
       for (let i = 0; i < 100 && pod?.status?.phase !== 'Running'; i++) {
-        await new Promise((r) => setTimeout(r, 200));
-        pod = await api.get<V1Pod>('/api/v1/namespaces/default/pods/r1');
+        await sleep(200);
+        pod = await api.get<V1Pod>('/api/v1/namespaces/fin/pods/r1');
       }
       expect(pod?.status?.podIP).toMatch(/^198\.19\.1\./);
+      // No kube-controller-manager: the provider's namespace finalizer must empty and remove it.
+      await api.delete('/api/v1/namespaces/fin');
+      let ns: V1Namespace | undefined = await api.find<V1Namespace>('/api/v1/namespaces/fin');
+      for (let i = 0; i < 150 && ns; i++) {
+        await sleep(200);
+        ns = await api.find<V1Namespace>('/api/v1/namespaces/fin');
+      }
+      expect(ns?.status).toBeUndefined();
+      expect((await cluster.cniCalls()).map((c) => `${c.op} ${c.namespace}/${c.pod}`)).toEqual(['ADD fin/r1', 'DEL fin/r1']);
     } finally {
       await cluster.destroy();
     }
