@@ -23,6 +23,9 @@ Feature: Choosing and extending the default network
     And deleting pod "a" leaves no interfaces, addresses or IPAM allocations behind
 
   Scenario: Networks in the Multus configuration's defaultNetworks are attached to every pod
+    Upstream documents "defaultNetworks" as part of the "clusterNetwork" form ("Set clusterNetwork and if
+    this is set, optionally set the defaultNetworks"), so when the installed configuration has the cluster
+    network inline under "delegates", the step also gives it as "clusterNetwork" (a directory path).
     Given a macvlan network "always-on" in the Multus namespace on master eth1 with subnet 198.18.41.0/24
     And every node's Multus configuration adds "always-on" to its default networks
     When pod "a" starts on node-1 with no additional networks

@@ -47,32 +47,56 @@ export async function editMultusConfigEverywhere(
 /** Where a scenario writes a cluster network conflist of its own: a subdirectory, which runtimes do not scan. */
 export const CLUSTER_NETWORK_FILE_DIR = `${NODE_CNI_CONF_DIR}/multus.d`;
 
+// The values "clusterNetwork" may take are listed in upstream's docs/configuration.md ("Using clusterNetwork"):
+// a NAD name, a config name in confDir, "A path to a directory containing CNI json configuration files",
+// "Absolute file path for CNI config file". Settings keys returned below drop "delegates", which "is ignored"
+// once "clusterNetwork" is set, so the file says exactly what is used.
+
 /**
- * The absolute path of a .conflist holding the node's cluster network, one of the forms upstream Multus
- * documents for "clusterNetwork" ("Absolute file path for CNI config file", docs/configuration.md). Settings
- * that already name one keep it; settings with the cluster network inline as the first of "delegates" get it
- * written to a file (a single-plugin config wrapped into a conflist), removed after the scenario.
+ * Settings keys that give the node's cluster network as the absolute path of its .conflist. Settings that
+ * already do are kept; an inline cluster network (the first of "delegates") is written to a file of its own.
  */
-export async function clusterNetworkConflistFile(world: E2EWorld, node: string, settings: CniConfig): Promise<string> {
+export async function clusterNetworkAsConflistPath(world: E2EWorld, node: string, settings: CniConfig): Promise<CniConfig> {
+  const { clusterNetwork } = settings;
+  if (typeof clusterNetwork === 'string' && clusterNetwork.startsWith('/') && clusterNetwork.endsWith('.conflist')) return {};
+  const conflist = inlineClusterNetwork(node, settings);
+  const file = `${CLUSTER_NETWORK_FILE_DIR}/${conflist.name}.conflist`;
+  await writeScenarioFile(world, node, file, conflist, file);
+  return { clusterNetwork: file, delegates: undefined };
+}
+
+/**
+ * Settings keys that make sure "clusterNetwork" is set, which upstream requires for "defaultNetworks" ("Set
+ * clusterNetwork and if this is set, optionally set the defaultNetworks"). Settings that have it are kept; an
+ * inline cluster network is written to a directory of its own, and that directory becomes "clusterNetwork".
+ */
+export async function clusterNetworkSet(world: E2EWorld, node: string, settings: CniConfig): Promise<CniConfig> {
+  if (typeof settings.clusterNetwork === 'string' && settings.clusterNetwork !== '') return {};
+  const conflist = inlineClusterNetwork(node, settings);
+  const dir = `${CLUSTER_NETWORK_FILE_DIR}/cluster-network.d`;
+  await writeScenarioFile(world, node, `${dir}/${conflist.name}.conflist`, conflist, dir);
+  return { clusterNetwork: dir, delegates: undefined };
+}
+
+/** The first of "delegates" as a conflist (a single-plugin config wrapped into one). */
+function inlineClusterNetwork(node: string, settings: CniConfig): CniConfig & { name: string } {
   const { clusterNetwork, delegates } = settings;
-  if (typeof clusterNetwork === 'string' && clusterNetwork.startsWith('/') && clusterNetwork.endsWith('.conflist')) return clusterNetwork;
-  const inline = Array.isArray(delegates) ? (delegates[0] as CniConfig | undefined) : undefined;
-  if (!inline || typeof inline.name !== 'string') {
+  const first = Array.isArray(delegates) ? (delegates[0] as CniConfig | undefined) : undefined;
+  if (!first || typeof first.name !== 'string') {
     throw new Error(
-      `the Multus configuration on ${node} has neither a .conflist path in "clusterNetwork" nor a named first delegate ` +
+      `the Multus configuration on ${node} names no cluster network this step can use ` +
       `(clusterNetwork: ${JSON.stringify(clusterNetwork)}, delegates: ${JSON.stringify(delegates)})`,
     );
   }
-  const file = `${CLUSTER_NETWORK_FILE_DIR}/${inline.name}.conflist`;
-  world.cleanups.push({ what: `removing ${file} on ${node}`, run: async () => void (await world.nodeExecOk(node, ['rm', '-f', file])) });
-  await writeNodeFile(world, node, file, `${JSON.stringify(asConflist(inline), null, 2)}\n`);
-  return file;
+  if (Array.isArray(first.plugins)) return { ...first, name: first.name };
+  const { cniVersion, name, ...plugin } = first;
+  return { cniVersion, name, plugins: [plugin] };
 }
 
-function asConflist(config: CniConfig): CniConfig {
-  if (Array.isArray(config.plugins)) return config;
-  const { cniVersion, name, ...plugin } = config;
-  return { cniVersion, name, plugins: [plugin] };
+/** Writes a JSON file on a node and registers the removal of `created` (the file, or the directory made for it). */
+async function writeScenarioFile(world: E2EWorld, node: string, file: string, content: CniConfig, created: string): Promise<void> {
+  world.cleanups.push({ what: `removing ${created} on ${node}`, run: async () => void (await world.nodeExecOk(node, ['rm', '-rf', created])) });
+  await writeNodeFile(world, node, file, `${JSON.stringify(content, null, 2)}\n`);
 }
 
 export async function multusNamespace(world: E2EWorld): Promise<string> {

@@ -4,7 +4,7 @@ import {
   bridgeConfig, ipvlanConfig, macvlanConfig, macvlanTuningConflist, staticMacvlanConflist, vlanConfig,
 } from '../fixtures/templates.ts';
 import {
-  NODE_MULTUS_CONF_DIR, clusterNetworkConflistFile, editMultusConfigEverywhere, multusNamespace, writeNodeFile,
+  NODE_MULTUS_CONF_DIR, clusterNetworkAsConflistPath, clusterNetworkSet, editMultusConfigEverywhere, multusNamespace, writeNodeFile,
 } from './multus-config.ts';
 import type { E2EWorld } from './world.ts';
 
@@ -73,9 +73,9 @@ Given('a macvlan network {string} in the Multus namespace on master {word} with 
 
 Given('every node\'s Multus configuration adds {string} to its default networks', async function (this: E2EWorld, name: string) {
   const real = this.nads.get(name)?.name ?? name;
-  await editMultusConfigEverywhere(this, `defaultNetworks += ${real}`, (settings) => {
+  await editMultusConfigEverywhere(this, `defaultNetworks += ${real}`, async (settings, node) => {
     const current = Array.isArray(settings.defaultNetworks) ? (settings.defaultNetworks as string[]) : [];
-    return { defaultNetworks: [...current, real] };
+    return { ...(await clusterNetworkSet(this, node, settings)), defaultNetworks: [...current, real] };
   });
 });
 
@@ -84,8 +84,5 @@ Given('every node\'s Multus configuration isolates namespaces', async function (
 });
 
 Given('every node\'s Multus configuration names its cluster network by the path of its conflist file', async function (this: E2EWorld) {
-  await editMultusConfigEverywhere(this, 'clusterNetwork as a conflist path', async (settings, node) => ({
-    clusterNetwork: await clusterNetworkConflistFile(this, node, settings),
-    delegates: undefined, // "If clusterNetwork is set, the delegates field is ignored" (docs/configuration.md); dropped to be unambiguous
-  }));
+  await editMultusConfigEverywhere(this, 'clusterNetwork as a conflist path', (settings, node) => clusterNetworkAsConflistPath(this, node, settings));
 });
