@@ -1,10 +1,10 @@
 // `multus-e2e compare --plugin A --plugin B`: the same scenarios for A, then for B, each on a fresh cluster
 // of its own with its own reports dir (DIR/a, DIR/b), then the two side by side in DIR/compare.json and
-// DIR/compare.html. Exit 0 when B did not regress against A.
+// DIR/compare.html. Exit 0 when B did not regress against A and both runs completed.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadExpectations } from '../expectations/expectations.ts';
-import { compareRuns, formatComparison, readRunSnapshot, renderComparisonHtml } from '../reports/comparison.ts';
+import { comparisonPassed, compareRuns, formatComparison, readRunSnapshot, renderComparisonHtml } from '../reports/comparison.ts';
 import { pluginLabel } from '../reports/latency.ts';
 import type { CompareCommand, RunCommand } from './args.ts';
 import { suiteIndex } from './cucumber.ts';
@@ -44,5 +44,5 @@ export async function compareCommand(cmd: CompareCommand, progress: Progress, ru
   await writeFile(html, renderComparisonHtml(comparison, `multus-e2e compare: ${a.build} (A) vs ${b.build} (B)`));
   process.stdout.write(`${formatComparison(comparison)}\n`);
   progress(`compare: done in ${((Date.now() - started) / 1000).toFixed(0)} s; ${html} (${json})`);
-  return comparison.regressions.length === 0 ? 0 : 1;
+  return comparisonPassed(comparison) ? 0 : 1;
 }

@@ -3,14 +3,14 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { compareRuns, formatComparison, readRunSnapshot, renderComparisonHtml } from '../reports/comparison.ts';
+import { comparisonPassed, compareRuns, formatComparison, readRunSnapshot, renderComparisonHtml } from '../reports/comparison.ts';
 import type { ReportCommand } from './args.ts';
 import { ALLURE_BIN } from './paths.ts';
 import { runInherited } from './child-process.ts';
 
 type Progress = (line: string) => void;
 
-/** Writes DIR/baseline.json and DIR/baseline.html; resolves true when the last run did not regress. */
+/** Writes DIR/baseline.json and DIR/baseline.html; resolves true when the last run did not regress (and both runs completed). */
 async function baselineComparison(cmd: ReportCommand & { baseline: string }, progress: Progress): Promise<boolean> {
   progress(`comparing ${cmd.reportsDir} with the baseline ${cmd.baseline} …`);
   const comparison = compareRuns(readRunSnapshot(cmd.baseline, 'baseline'), readRunSnapshot(cmd.reportsDir, 'this run'), { maxLatencyRegression: cmd.maxLatencyRegression });
@@ -20,7 +20,7 @@ async function baselineComparison(cmd: ReportCommand & { baseline: string }, pro
   await writeFile(html, renderComparisonHtml(comparison, 'multus-e2e: this run against its baseline'));
   process.stdout.write(`${formatComparison(comparison)}\n`);
   progress(`baseline comparison: ${html} (${json})`);
-  return comparison.regressions.length === 0;
+  return comparisonPassed(comparison);
 }
 
 export async function reportCommand(cmd: ReportCommand, progress: Progress): Promise<number> {

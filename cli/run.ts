@@ -76,7 +76,10 @@ async function verdictInputs(cmd: RunCommand): Promise<Verdicts> {
 
 /** A cucumber process that exited non-zero although every scenario it ran is fine failed elsewhere (a hook, a formatter). */
 function exitProblem(name: string, code: number, results: readonly ScenarioResult[]): string | undefined {
-  return code !== 0 && results.every(scenarioOk) ? `${name}: exited ${code} although none of its ${results.length} scenarios failed (see its output above)` : undefined;
+  if (code === 0 || !results.every(scenarioOk)) return undefined;
+  return results.length === 0
+    ? `${name}: exited ${code} before any scenario finished (see its output above)`
+    : `${name}: exited ${code} although none of its ${results.length} scenarios failed (see its output above)`;
 }
 
 /** The host part: one cluster for the run, the cucumber process, teardown unless --keep. */
@@ -224,8 +227,9 @@ export async function runCommand(cmd: RunCommand, progress: Progress): Promise<n
     { name: 'CNI latency (JSON)', path: latency.json, type: 'application/json' },
     { name: 'CNI latency (chart)', path: latency.html, type: 'text/html' },
   ]);
+  // summary.json lists the run's problems too, so a comparison knows a run that did not complete.
   await writeFile(path.join(cmd.reportsDir, 'summary.json'), `${JSON.stringify({
-    ...summaryFile(results), conforms: conformance.conforms, ...(match ? { expectationsMatch: match.matches, expectations: match } : {}),
+    ...summaryFile(results), conforms: conformance.conforms, problems, ...(match ? { expectationsMatch: match.matches, expectations: match } : {}),
   }, null, 2)}\n`);
 
   process.stdout.write(`${formatSummary(results, levelGroups(conformance, results))}\n`);

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compareRuns, formatComparison, readRunSnapshot, renderComparisonHtml, type RunSnapshot } from './comparison.ts';
+import { comparisonPassed, compareRuns, formatComparison, readRunSnapshot, renderComparisonHtml, type RunSnapshot } from './comparison.ts';
 import { summarizeByGroup, type Environment, type LatencyRun } from './latency.ts';
 import type { ScenarioResult, ScenarioStatus } from './summary.ts';
 
@@ -13,7 +13,7 @@ const calls = (op: string, environment: Environment, ms: number[]): LatencyRun[]
   ms.map((m) => ({ scenario: 's', environment, provider: 'local', plugin: 'p', op, pod: 'ns/a', node: 'node-1', ms: m, delegates: [] }));
 
 const snapshot = (label: string, results: ScenarioResult[], runs: LatencyRun[]): RunSnapshot =>
-  ({ label, dir: `/r/${label}`, build: `build ${label}`, plugin: label, results, latency: summarizeByGroup(runs), ignoredLatencyRecords: 0 });
+  ({ label, dir: `/r/${label}`, build: `build ${label}`, plugin: label, results, latency: summarizeByGroup(runs), ignoredLatencyRecords: 0, problems: [] });
 
 const fixed = { maxLatencyRegression: 0.25, date: new Date('2026-11-30T23:00:00Z'), machine: 'ci-box' };
 
@@ -22,7 +22,7 @@ describe('compareRuns', () => {
     const a = snapshot('A', [result('s1', 'PASSED'), result('s2', 'FAILED')], [...calls('ADD', 'host', [100, 100, 100, 100, 100]), ...calls('ADD', 'vm', [3000, 3000, 3000, 3000, 3000])]);
     const b = snapshot('B', [result('s1', 'PASSED'), result('s2', 'PASSED')], [...calls('ADD', 'host', [120, 120, 120, 120, 120]), ...calls('ADD', 'vm', [9000, 9000, 9000, 9000, 9000])]);
     const c = compareRuns(a, b, { ...fixed, maxLatencyRegression: 2.5 });
-    expect(c.regressions).toEqual([]);
+    expect(comparisonPassed(c)).toBe(true);
     // host and vm are compared each on its own: the vm's ×3 is not mixed into the host's ×1.2.
     expect(c.latency.map((l) => [l.environment, l.op, l.p50Ratio])).toEqual([['host', 'ADD', 1.2], ['vm', 'ADD', 3]]);
     expect(c.scenarios.map((s) => [s.scenario, s.level, s.a, s.b, s.regression])).toEqual([
@@ -42,6 +42,16 @@ describe('compareRuns', () => {
     const text = formatComparison(c);
     expect(text).toContain('B regressed against A:');
     expect(text).toContain('passed   → failed   [extended:default-route] features/x.feature: s1   REGRESSION');
+  });
+
+  it('fails when a run did not complete or ran nothing, whatever the verdicts', () => {
+    const a = { ...snapshot('A', [result('s1', 'PASSED')], []), problems: ['1 of 2 selected scenarios have no result (did a run crash before them?)'] };
+    const c = compareRuns(a, snapshot('B', [], []), fixed);
+    expect(c.regressions).toEqual([]);
+    expect(c.incomplete).toEqual(['A: 1 of 2 selected scenarios have no result (did a run crash before them?)', 'B: no scenario has a result']);
+    expect(comparisonPassed(c)).toBe(false);
+    expect(formatComparison(c)).toContain('The comparison is incomplete:\n  - A: 1 of 2');
+    expect(renderComparisonHtml(c, 't')).toContain('<p>The comparison is incomplete:</p>');
   });
 
   it('shows but does not judge the p50 of ops with too few calls', () => {

@@ -22,6 +22,8 @@ export interface RunSnapshot {
   latency: LatencySummary[];
   /** Latency records written before they carried their environment, left out rather than pooled. */
   ignoredLatencyRecords: number;
+  /** What went wrong in the run besides scenario verdicts (a crash, scenarios without a result). */
+  problems: string[];
 }
 
 function readJson<T>(file: string): T {
@@ -36,7 +38,7 @@ function readJson<T>(file: string): T {
 export function readRunSnapshot(dir: string, label: string): RunSnapshot {
   const summaryPath = path.join(dir, 'summary.json');
   if (!existsSync(summaryPath)) throw new Error(`${dir} holds no summary.json: is it the --reports-dir of a "multus-e2e run"?`);
-  const summary = readJson<SummaryFile>(summaryPath);
+  const summary = readJson<SummaryFile & { problems?: string[] }>(summaryPath);
   const latencyPath = path.join(dir, 'latency.json');
   const runs = existsSync(latencyPath) ? readJson<Partial<LatencyReport>>(latencyPath).runs ?? [] : [];
   const located = runs.filter((r) => (ENVIRONMENTS as readonly (string | undefined)[]).includes(r.environment));
@@ -46,6 +48,7 @@ export function readRunSnapshot(dir: string, label: string): RunSnapshot {
   return {
     label, dir, build: conformance.build ?? (plugin || 'unknown build'), plugin: plugin || 'unknown',
     results: summary.scenarios ?? [], latency: summarizeByGroup(located), ignoredLatencyRecords: runs.length - located.length,
+    problems: summary.problems ?? [],
   };
 }
 
@@ -95,6 +98,8 @@ export interface Comparison {
   latency: OpComparison[];
   /** Empty when B did not regress against A. */
   regressions: string[];
+  /** A run that did not complete (or ran nothing) cannot show the absence of a regression; non-empty fails the comparison too. */
+  incomplete: string[];
   notes: string[];
 }
 
@@ -158,11 +163,20 @@ export function compareRuns(a: RunSnapshot, b: RunSnapshot, options: { maxLatenc
   if (judgedTooFew.length > 0) {
     notes.push(`not judged (fewer than ${MIN_CALLS_TO_JUDGE} calls on a side): ${judgedTooFew.map((l) => `${l.environment} ${l.op}`).join(', ')}`);
   }
+  const incomplete = [a, b].flatMap((s) => [
+    ...s.problems.map((p) => `${s.label}: ${p}`),
+    ...(s.results.length === 0 ? [`${s.label}: no scenario has a result`] : []),
+  ]);
   const side = (s: RunSnapshot): RunSide => ({ label: s.label, dir: s.dir, build: s.build, plugin: s.plugin });
   return {
     a: side(a), b: side(b), date: (options.date ?? new Date()).toISOString(), machine: options.machine ?? machineDescription(),
-    maxLatencyRegression: options.maxLatencyRegression, scenarios, latency, regressions, notes,
+    maxLatencyRegression: options.maxLatencyRegression, scenarios, latency, regressions, incomplete, notes,
   };
+}
+
+/** B did not regress against A, and both runs completed. */
+export function comparisonPassed(c: Comparison): boolean {
+  return c.regressions.length === 0 && c.incomplete.length === 0;
 }
 
 const fmtRatio = (r: number | null): string => (r === null ? '–' : `×${r.toFixed(2)}`);
@@ -179,9 +193,9 @@ export function formatComparison(c: Comparison): string {
     lines.push(`  ${l.environment.padEnd(4)} ${l.op.padEnd(6)} ${c.a.label}: ${fmtFigures(l.a)}   ${c.b.label}: ${fmtFigures(l.b)}   ${fmtRatio(l.p50Ratio)} / ${fmtRatio(l.p95Ratio)}${l.regression ? '   REGRESSION' : ''}`);
   }
   for (const n of c.notes) lines.push(`note: ${n}`);
-  lines.push(c.regressions.length === 0
-    ? `${c.b.label} did not regress against ${c.a.label}.`
-    : `${c.b.label} regressed against ${c.a.label}:\n${c.regressions.map((r) => `  - ${r}`).join('\n')}`);
+  if (c.incomplete.length > 0) lines.push(`The comparison is incomplete:\n${c.incomplete.map((r) => `  - ${r}`).join('\n')}`);
+  if (c.regressions.length > 0) lines.push(`${c.b.label} regressed against ${c.a.label}:\n${c.regressions.map((r) => `  - ${r}`).join('\n')}`);
+  else if (c.incomplete.length === 0) lines.push(`${c.b.label} did not regress against ${c.a.label}.`);
   return lines.join('\n');
 }
 
@@ -202,9 +216,11 @@ export function renderComparisonHtml(c: Comparison, title: string): string {
   const latencyRows = c.latency.map((l) =>
     `<tr class="${l.regression ? 'regression' : ''}"><td>${l.environment}</td><td>${escapeHtml(l.op)}</td>${num(l.a, 'n')}${num(l.a, 'p50')}${num(l.a, 'p95')}` +
     `${num(l.b, 'n')}${num(l.b, 'p50')}${num(l.b, 'p95')}${ratioCell(l.p50Ratio, !l.tooFewCalls)}${ratioCell(l.p95Ratio, false)}</tr>`).join('\n');
-  const verdict = c.regressions.length === 0
+  const list = (items: readonly string[]) => `<ul>${items.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>`;
+  const verdict = comparisonPassed(c)
     ? `<p class="verdict ok">${escapeHtml(c.b.label)} did not regress against ${escapeHtml(c.a.label)}.</p>`
-    : `<div class="verdict bad"><p>${escapeHtml(c.b.label)} regressed against ${escapeHtml(c.a.label)}:</p><ul>${c.regressions.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul></div>`;
+    : `<div class="verdict bad">${c.regressions.length > 0 ? `<p>${escapeHtml(c.b.label)} regressed against ${escapeHtml(c.a.label)}:</p>${list(c.regressions)}` : ''}` +
+      `${c.incomplete.length > 0 ? `<p>The comparison is incomplete:</p>${list(c.incomplete)}` : ''}</div>`;
   const counts = (pick: (s: ScenarioComparison) => Verdict | null) =>
     (['passed', 'failed', 'skipped'] as const).map((v) => `${c.scenarios.filter((s) => pick(s) === v).length} ${v}`).join(', ');
   return `<!doctype html>
