@@ -75,6 +75,10 @@ describe('parseCommand', () => {
   it('reads --plugin as bundled, thin:PATH, a bare PATH (thin) or thick:SHIM,DAEMON, resolved against the working directory', () => {
     const [thin, shim, daemon] = [file('up/multus'), file('up/multus-shim'), file('up/multus-daemon')];
     expect(parseCommand(['run', '--plugin', 'bundled'], scratch)).toMatchObject({ plugin: { kind: 'bundled' } });
+    // The bundled build's thick mode: its shim and daemon from plugin/dist, whatever the working directory.
+    expect(parseCommand(['run', '--plugin', 'bundled-thick'], scratch)).toMatchObject({
+      plugin: { kind: 'thick', shim: expect.stringMatching(/\/plugin\/dist\/multus-shim$/), daemon: expect.stringMatching(/\/plugin\/dist\/multus-daemon$/) },
+    });
     expect(parseCommand(['run', '--plugin', 'thin:up/multus'], scratch)).toMatchObject({ plugin: { kind: 'thin', path: thin } });
     expect(parseCommand(['run', '--plugin', 'up/multus'], scratch)).toMatchObject({ plugin: { kind: 'thin', path: thin } });
     expect(parseCommand(['cluster', 'up', '--plugin', 'thick:up/multus-shim,up/multus-daemon'], scratch))

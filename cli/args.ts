@@ -4,6 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { MULTUS_CONFIG_SHAPES, type MultusConfigShape, type PluginUnderTest } from '../clusters/provider.ts';
+import { BUNDLED_DAEMON, BUNDLED_SHIM } from './paths.ts';
 
 export type ProviderName = 'local' | 'vm' | 'kind';
 export type ClusterAction = 'up' | 'down' | 'status' | 'kubeconfig';
@@ -114,11 +115,12 @@ Options:
   --provider local|vm|kind   cluster provider (default local); vm forces every capability-tagged
                              scenario into the QEMU guest
   --tags EXPR                Cucumber tag expression selecting scenarios (e.g. "@macvlan and not @slow")
-  --plugin bundled|PATH|thin:PATH|thick:SHIM,DAEMON
+  --plugin bundled|bundled-thick|PATH|thin:PATH|thick:SHIM,DAEMON
                              plugin under test: the bundled build (default, built when missing); a
                              thin binary that reads the upstream Multus config format (PATH is the
                              same as thin:PATH); or upstream's thick plugin, multus-shim as the CNI
-                             binary plus a multus-daemon per node (local provider)
+                             binary plus a multus-daemon per node (local provider); bundled-thick
+                             is the bundled build in thick mode (thick: its multus-shim, multus-daemon)
   --multus-config delegates|cluster-network-file
                              shape of the generated Multus config: the primary conflist inline under
                              "delegates" (default, as upstream's --multus-conf-file=auto) or its path
@@ -156,7 +158,7 @@ Options:
   --name NAME              cluster name (default ${DEFAULT_CLUSTER_NAME}); --cluster-name is the same
   --provider local|kind    cluster provider (default local)
   --nodes N                number of nodes for "up" (default 2)
-  --plugin bundled|PATH|thin:PATH|thick:SHIM,DAEMON
+  --plugin bundled|bundled-thick|PATH|thin:PATH|thick:SHIM,DAEMON
                            plugin under test for "up" (default bundled; see run --help)
   --multus-config delegates|cluster-network-file
                            shape of the generated Multus config for "up" (default delegates)
@@ -188,7 +190,7 @@ level) and CNI ADD/DEL latency p50/p95 per environment with the ratio B/A. Exits
 regress against A: no scenario that passed for A fails for B, and no op's p50 grew beyond the threshold.
 
 Options:
-  --plugin bundled|PATH|thin:PATH|thick:SHIM,DAEMON
+  --plugin bundled|bundled-thick|PATH|thin:PATH|thick:SHIM,DAEMON
                                     given twice: A, then B
   --tags EXPR                       Cucumber tag expression selecting the scenarios of both runs
   --expect-a FILE, --expect-b FILE  expectation files of A and B (their claims and verdicts per run)
@@ -219,7 +221,9 @@ function existingFile(option: string, value: string, cwd: string, help: string):
 
 function parsePlugin(value: string | undefined, cwd: string, help: string): PluginUnderTest {
   if (value === undefined || value === 'bundled') return { kind: 'bundled' };
-  if (value === '') throw new UsageError('--plugin needs bundled, PATH, thin:PATH or thick:SHIM,DAEMON', help);
+  // Built (or rebuilt) before use like the bundled thin plugin, so not required to exist yet.
+  if (value === 'bundled-thick') return { kind: 'thick', shim: BUNDLED_SHIM, daemon: BUNDLED_DAEMON };
+  if (value === '') throw new UsageError('--plugin needs bundled, bundled-thick, PATH, thin:PATH or thick:SHIM,DAEMON', help);
   if (value.startsWith('thick:')) {
     const [shim, daemon, ...extra] = value.slice('thick:'.length).split(',');
     if (!shim || !daemon || extra.length > 0) {

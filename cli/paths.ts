@@ -6,6 +6,9 @@ import { WORK_ROOT } from './args.ts';
 
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLED_PLUGIN = path.join(PACKAGE_ROOT, 'plugin', 'dist', 'multus');
+/** The bundled plugin's thick mode (--plugin bundled-thick): the CNI binary and the per-node daemon. */
+export const BUNDLED_SHIM = path.join(PACKAGE_ROOT, 'plugin', 'dist', 'multus-shim');
+export const BUNDLED_DAEMON = path.join(PACKAGE_ROOT, 'plugin', 'dist', 'multus-daemon');
 export const CUCUMBER_BIN = path.join(PACKAGE_ROOT, 'node_modules', '@cucumber', 'cucumber', 'bin', 'cucumber.js');
 // Relative to PACKAGE_ROOT (the cwd of every cucumber call): cucumber-js mis-joins absolute config paths.
 export const CUCUMBER_CONFIG = 'cucumber.mjs';

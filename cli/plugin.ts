@@ -2,7 +2,7 @@
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { PluginUnderTest } from '../clusters/provider.ts';
-import { BUNDLED_PLUGIN, PACKAGE_ROOT } from './paths.ts';
+import { BUNDLED_DAEMON, BUNDLED_PLUGIN, BUNDLED_SHIM, PACKAGE_ROOT } from './paths.ts';
 import { runInherited } from './child-process.ts';
 
 function ensureExecutable(file: string): void {
@@ -16,7 +16,8 @@ function ensureExecutable(file: string): void {
 
 export async function ensurePlugin(plugin: PluginUnderTest, progress: (line: string) => void): Promise<void> {
   if (plugin.kind === 'thin') return ensureExecutable(plugin.path);
-  if (plugin.kind === 'thick') {
+  const bundledThick = plugin.kind === 'thick' && plugin.shim === BUNDLED_SHIM && plugin.daemon === BUNDLED_DAEMON;
+  if (plugin.kind === 'thick' && !bundledThick) {
     ensureExecutable(plugin.shim);
     return ensureExecutable(plugin.daemon);
   }
@@ -43,7 +44,7 @@ function newestSourceMtime(dir: string): number {
 
 /** Why the bundled plugin must be (re)built, or undefined when the build is current. */
 export function bundledPluginBuildReason(): string | undefined {
-  if (!existsSync(BUNDLED_PLUGIN)) return `${BUNDLED_PLUGIN} is missing`;
+  for (const file of [BUNDLED_PLUGIN, BUNDLED_SHIM, BUNDLED_DAEMON]) if (!existsSync(file)) return `${file} is missing`;
   // A build older than its sources would test yesterday's plugin.
   if (newestSourceMtime(path.join(PACKAGE_ROOT, 'plugin')) > statSync(BUNDLED_PLUGIN).mtimeMs) return 'its sources changed since the last build';
   return undefined;

@@ -1,8 +1,12 @@
 // Units of the daemon: its config file (upstream keys), the shim's request framing, and the cached
 // API's rules (hits from the watch cache, misses read at once, our own writes make the copy stale).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ApiResponse } from '../k8s/client.ts';
 import { Logger } from '../multus/log.ts';
+import { writeMultusConfig } from './autoconfig.ts';
 import { parseDaemonConfig } from './config.ts';
 import { parseShimBody, parseUpstreamBody } from './server.ts';
 import { CachingApi, WatchedCollection } from './watch-cache.ts';
@@ -22,6 +26,33 @@ describe('daemon config', () => {
     expect(() => parseDaemonConfig('{"logLevel":"loud"}', '/etc/d.json')).toThrow('/etc/d.json: "logLevel" must be one of panic, error, verbose, debug');
     expect(() => parseDaemonConfig('{"socketDir":5}', '/etc/d.json')).toThrow('/etc/d.json: "socketDir" must be a string');
     expect(() => parseDaemonConfig('[', '/etc/d.json')).toThrow('/etc/d.json is not valid JSON');
+  });
+});
+
+describe('multusConfigFile "auto"', () => {
+  it("writes upstream's 00-multus.conf: daemon-config Multus keys, the shim type, the primary network by path", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'me2ep-auto-'));
+    try {
+      writeFileSync(join(dir, '10-net.conflist'), JSON.stringify({ cniVersion: '1.0.0', name: 'net', plugins: [{ type: 'bridge', capabilities: { ips: true } }] }));
+      const daemonConfig = { cniVersion: '1.0.0', logLevel: 'verbose', cniConfigDir: dir, multusConfigFile: 'auto', socketDir: '/run/multus/socket/', daemonSocketDir: '/run/multus/socket/', cniDir: '/var/lib/cni/multus' };
+      const dc = parseDaemonConfig(JSON.stringify(daemonConfig), 'd.json');
+      expect(writeMultusConfig(dc)).toBe(join(dir, '00-multus.conf'));
+      expect(JSON.parse(readFileSync(join(dir, '00-multus.conf'), 'utf8'))).toEqual({
+        cniVersion: '1.0.0',
+        type: 'multus-shim',
+        name: 'multus-cni-network',
+        logLevel: 'verbose',
+        cniDir: '/var/lib/cni/multus',
+        capabilities: { ips: true },
+        clusterNetwork: join(dir, '10-net.conflist'),
+        daemonSocketDir: '/run/multus/socket/',
+      });
+      // Written again (e.g. by a restarted daemon), our own file is never taken for the primary network.
+      expect(writeMultusConfig(dc)).toBe(join(dir, '00-multus.conf'));
+      expect(JSON.parse(readFileSync(join(dir, '00-multus.conf'), 'utf8'))['clusterNetwork']).toBe(join(dir, '10-net.conflist'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
