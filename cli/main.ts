@@ -4,8 +4,10 @@ import path from 'node:path';
 import { parseCommand, UsageError, type KindOptions } from './args.ts';
 import { clusterCommand } from './cluster.ts';
 import { compareCommand } from './compare.ts';
+import { removeEmptyWorkRoot } from './paths.ts';
 import { reportCommand } from './report.ts';
 import { runCommand } from './run.ts';
+import { lockWorkDir } from './work-dir-lock.ts';
 
 const progress = (line: string) => process.stderr.write(`[multus-e2e ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
@@ -19,6 +21,18 @@ function applyKindOptions(options: KindOptions, failureLogsDir?: string): void {
   if (failureLogsDir) process.env.MULTUS_E2E_KIND_FAILURE_LOGS_DIR ??= failureLogsDir;
 }
 
+/** Runs a command that uses a cluster's work dir while holding that dir's lock (one command per work dir). */
+async function owningWorkDir(workDir: string, argv: string[], command: () => Promise<number>): Promise<number> {
+  const release = lockWorkDir(workDir, ['multus-e2e', ...argv].join(' '), (stale) =>
+    progress(`taking over the lock of ${workDir} from pid ${stale.pid} (${stale.command}), which is gone`));
+  try {
+    return await command();
+  } finally {
+    release();
+    await removeEmptyWorkRoot();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const cmd = parseCommand(argv);
   switch (cmd.kind) {
@@ -27,16 +41,16 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'run':
       applyKindOptions(cmd.kindOptions, path.join(cmd.reportsDir, 'cluster-logs'));
-      return runCommand(cmd, progress);
+      return owningWorkDir(cmd.workDir, argv, () => runCommand(cmd, progress));
     case 'cluster':
       applyKindOptions(cmd.kindOptions);
-      return clusterCommand(cmd, progress);
+      return owningWorkDir(cmd.workDir, argv, () => clusterCommand(cmd, progress));
     case 'report':
       return reportCommand(cmd, progress);
     case 'compare':
-      // Both runs share the kind settings.
+      // Both runs share the kind settings; each holds its own cluster's work-dir lock while it runs.
       applyKindOptions(cmd.runs[0].kindOptions, path.join(cmd.reportsDir, 'cluster-logs'));
-      return compareCommand(cmd, progress, (run) => runCommand(run, progress));
+      return compareCommand(cmd, progress, (run) => owningWorkDir(run.workDir, argv, () => runCommand(run, progress)));
   }
 }
 

@@ -168,8 +168,14 @@ export class E2EWorld extends World {
     return list.items.filter((e) => e.involvedObject?.name === name);
   }
 
-  /** Everything the cluster says about why a pod is not running (events and status), each message once. */
-  async podFailureText(name: string): Promise<string> {
+  /**
+   * Everything the cluster says about why a pod is not running (events and status), each message once.
+   * Without `withConditions`, only what names a cause: Warning events, the status message and container
+   * waiting messages. A real kubelet sets Ready=False ("containers with unready status") at once, before
+   * the sandbox failure event carrying the plugin's error arrives, so a condition says only that the pod
+   * is not ready.
+   */
+  async podFailureText(name: string, opts: { withConditions?: boolean } = {}): Promise<string> {
     const [p, events] = await Promise.all([this.readPod(name), this.podEvents(name)]);
     const sources = new Map<string, string[]>();
     const add = (label: string, message: string | undefined) => {
@@ -178,7 +184,7 @@ export class E2EWorld extends World {
     };
     for (const e of events) if (e.type === 'Warning') add(`event ${e.reason}`, e.message);
     add('status', p.status?.message);
-    for (const c of p.status?.conditions ?? []) add(`condition ${c.type}`, c.message);
+    if (opts.withConditions ?? true) for (const c of p.status?.conditions ?? []) add(`condition ${c.type}`, c.message);
     for (const c of p.status?.containerStatuses ?? []) add(`container ${c.name}`, c.state?.waiting?.message);
     return [...sources].map(([message, labels]) => `${labels.join(', ')}: ${message}`).join('\n');
   }
@@ -207,16 +213,22 @@ export class E2EWorld extends World {
     }
   }
 
-  /** Waits until the cluster reports why the pod cannot start (a Warning event or a status message). */
+  /**
+   * Waits until the cluster reports why the pod cannot start (a Warning event, the status message or a
+   * container waiting message); the pod's conditions count as the reason only at the deadline.
+   */
   async waitForPodFailure(name: string, timeoutMs = POD_START_TIMEOUT_MS): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const p = await this.readPod(name);
       this.rememberPlacement(name, p);
       if (p.status?.phase === 'Running') throw new Error(`pod "${name}" is Running, but it should not have started`);
-      const why = await this.podFailureText(name);
-      if (why !== '') return why;
-      if (Date.now() > deadline) throw new Error(`pod "${name}" is ${p.status?.phase ?? 'without status'} after ${Math.round(timeoutMs / 1000)} s and no event or status message says why`);
+      if ((await this.podFailureText(name, { withConditions: false })) !== '') return this.podFailureText(name);
+      if (Date.now() > deadline) {
+        const why = await this.podFailureText(name);
+        if (why !== '') return why;
+        throw new Error(`pod "${name}" is ${p.status?.phase ?? 'without status'} after ${Math.round(timeoutMs / 1000)} s and no event or status message says why`);
+      }
       await sleep(POLL_MS);
     }
   }

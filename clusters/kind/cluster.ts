@@ -1,11 +1,12 @@
 // A running kind cluster behind the shared Cluster interface. Everything on the nodes goes through
 // `docker exec`; pods are found through the API and entered through their CRI sandbox's netns.
-import { mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { mkdirSync, rmSync, rmdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cluster, CniCallRecord, ExecResult } from '../provider.ts';
 import { Kubectl, compareNodeNames } from './kubectl.ts';
 import { netnsFromInspectP } from './pod-sandbox.ts';
-import { callsFromPluginLog, pluginLogLines } from './plugin-log.ts';
+import { CNI_CALLS_FILE, callsFromRecorder } from './cni-call-recorder.ts';
+import { pluginLogLines } from './plugin-log.ts';
 import { removeEth1Network } from './second-nic.ts';
 import { netdevsimIntoNode, removeNetdevsim, freeNetdevsimId } from './netdevsim.ts';
 import { PLUGIN_LOG_FILE } from './node-paths.ts';
@@ -27,6 +28,8 @@ export interface KindClusterState {
 }
 
 export const STATE_FILE = 'kind-state.json';
+/** The kind cluster config create() writes into the work dir. */
+export const KIND_CONFIG_FILE = 'kind-config.yaml';
 
 /** Every node container of the cluster (control plane included), in kind's order. */
 export async function kindNodes(runner: ToolRunner, name: string): Promise<string[]> {
@@ -92,15 +95,21 @@ export class KindCluster implements Cluster {
     return this.nodeExec(node, ['nsenter', `--net=${netns}`, '--', ...argv]);
   }
 
-  private async readPluginLog(node: string): Promise<string> {
-    // A node where the plugin has not run yet has no log file: that is an empty log, not an error.
-    const out = await this.nodeExec(node, ['cat', PLUGIN_LOG_FILE]);
+  /** A node file's text; one the plugin (or recorder) has not written yet is empty, not an error. */
+  private async readNodeFile(node: string, file: string): Promise<string> {
+    const out = await this.nodeExec(node, ['cat', file]);
     return out.code === 0 ? out.stdout : '';
+  }
+
+  private readPluginLog(node: string): Promise<string> {
+    return this.readNodeFile(node, PLUGIN_LOG_FILE);
   }
 
   async cniCalls(since?: string): Promise<CniCallRecord[]> {
     const calls: CniCallRecord[] = [];
-    for (const node of await this.allNodes()) calls.push(...callsFromPluginLog(node, await this.readPluginLog(node)));
+    for (const node of await this.allNodes()) {
+      calls.push(...callsFromRecorder(node, await this.readNodeFile(node, CNI_CALLS_FILE), await this.readPluginLog(node)));
+    }
     const from = since ? Date.parse(since) : Number.NEGATIVE_INFINITY;
     return calls.filter((c) => Date.parse(c.startedAt) >= from).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
   }
@@ -139,6 +148,13 @@ export class KindCluster implements Cluster {
       workers = await this.nodeNames();
     }
     if (this.state.createdEth1Network) await removeEth1Network(this.runner, this.state.eth1Network, workers);
-    rmSync(join(this.workDir, STATE_FILE), { force: true });
+    for (const file of [this.kubeconfigPath, join(this.workDir, KIND_CONFIG_FILE), this.state.installManifest, join(this.workDir, STATE_FILE)]) {
+      rmSync(file, { force: true });
+    }
+    try {
+      rmdirSync(this.workDir);
+    } catch {
+      // Not empty (a directory the user named, with their files) or already gone: it stays as it is.
+    }
   }
 }

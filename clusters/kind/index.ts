@@ -3,12 +3,21 @@
 // the plugin under test, and waits until every node is Ready with Multus configured.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ClusterOptions, ClusterProvider, PluginUnderTest } from '../provider.ts';
-import { KindCluster, kindClusterExists, kindNodes, readState, writeState, type KindClusterState } from './cluster.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { POD_IMAGE } from '../../fixtures/templates.ts';
+import type { ClusterOptions, ClusterProvider, MultusConfigShape, PluginUnderTest } from '../provider.ts';
+import { KIND_CONFIG_FILE, KindCluster, kindClusterExists, kindNodes, readState, writeState, type KindClusterState } from './cluster.ts';
 import { kindConfigYaml, controlPlaneNodeName } from './kind-config.ts';
 import { Kubectl } from './kubectl.ts';
-import { bundledPluginManifests, manifestsYaml, upstreamPluginManifests, INSTALL_NAME, INSTALL_NAMESPACE } from './manifests.ts';
-import { installBundledPayload, installPodTools, installReferencePlugins, payloadDigest, type BundledPayload } from './node-payload.ts';
+import {
+  bundledPluginManifests, manifestsYaml, upstreamPluginManifests, upstreamThickManifests, upstreamThinManifests,
+  INSTALL_NAME, INSTALL_NAMESPACE, UPSTREAM_DAEMONSET, type K8sObject,
+} from './manifests.ts';
+import { CNI_CONF_DIR } from './node-paths.ts';
+import {
+  disableBridgeNetfilter, installNodePayload, installPodTools, installReferencePlugins, payloadDigest, type NodePayload,
+} from './node-payload.ts';
+import { buildPluginImage, checkPluginImageInputs, type UpstreamPlugin } from './plugin-image.ts';
 import { installPrimaryNetwork } from './primary-network.ts';
 import { attachEth1, ensureEth1Network, eth1NetworkName } from './second-nic.ts';
 import { kindSettingsFromEnv, validateClusterName, type KindSettings } from './settings.ts';
@@ -19,19 +28,40 @@ export { kindNetdevsimAvailability } from './netdevsim.ts';
 export { KindCluster } from './cluster.ts';
 
 const READY_TIMEOUT = '300s';
+const READY_TIMEOUT_MS = 300_000;
+const NAD_CRD = 'network-attachment-definitions.k8s.cni.cncf.io';
 
-function pluginFiles(settings: KindSettings, plugin: PluginUnderTest): BundledPayload {
-  const dist = join(settings.repoRoot, 'plugin/dist');
-  const installer = join(dist, 'multus-install');
-  if (plugin.kind === 'thick') throw new Error('the kind provider cannot install --plugin thick:…: it installs a thin binary, or an upstream Multus DaemonSet image given with --plugin-image');
-  const pluginPath = plugin.kind === 'bundled' ? join(dist, 'multus') : resolve(plugin.path);
-  for (const [what, file] of [['plugin under test', pluginPath], ['plugin installer', installer]] as const) {
-    if (!existsSync(file)) {
-      throw new Error(`${what} not found at ${file}${file.startsWith(dist) ? ' (run `npm run build` first)' : ''}`);
-    }
+/** How the plugin under test gets onto the nodes. */
+type Installation =
+  /** The bundled plugin, installer and Node.js copied into the nodes; a busybox DaemonSet runs the installer. */
+  | { kind: 'bundled'; payload: NodePayload; installerImage: string }
+  /** Upstream thin or thick from the user's binaries: an upstream-shaped DaemonSet with an image built here. */
+  | { kind: 'upstream'; plugin: UpstreamPlugin; busybox: string; payload?: NodePayload }
+  /** An upstream thin image the user supplies (--plugin-image). */
+  | { kind: 'image'; image: string };
+
+/** Decides how to install the plugin, refusing missing files before anything is created. */
+function planInstallation(settings: KindSettings, plugin: PluginUnderTest): Installation {
+  if (settings.pluginImage) {
+    if (plugin.kind !== 'bundled') throw new Error('--plugin-image installs its own plugin: give it without --plugin');
+    return { kind: 'image', image: settings.pluginImage };
   }
-  if (!existsSync(settings.nodeBinary)) throw new Error(`Node.js runtime for the nodes not found at ${settings.nodeBinary}`);
-  return { nodeBinary: settings.nodeBinary, plugin: pluginPath, installer };
+  const dist = join(settings.repoRoot, 'plugin/dist');
+  const needed = (what: string, file: string): string => {
+    if (!existsSync(file)) throw new Error(`${what} not found at ${file}${file.startsWith(dist) ? ' (run `npm run build` first)' : ''}`);
+    return file;
+  };
+  const runtime = (): Omit<NodePayload, 'plugin'> => {
+    if (!existsSync(settings.nodeBinary)) throw new Error(`Node.js runtime for the nodes not found at ${settings.nodeBinary}`);
+    return { nodeBinary: settings.nodeBinary, installer: needed('plugin installer', join(dist, 'multus-install')) };
+  };
+  if (plugin.kind === 'bundled') {
+    return { kind: 'bundled', payload: { ...runtime(), plugin: needed('plugin under test', join(dist, 'multus')) }, installerImage: settings.installerImage };
+  }
+  const upstream: UpstreamPlugin = plugin.kind === 'thin' ? { kind: 'thin', path: resolve(plugin.path) } : { kind: 'thick', shim: resolve(plugin.shim), daemon: resolve(plugin.daemon) };
+  const busybox = checkPluginImageInputs(upstream, settings.busybox);
+  // Thin's configuration is written by the bundled installer, which needs Node.js on the nodes; thick's daemon writes its own.
+  return { kind: 'upstream', plugin: upstream, busybox, ...(upstream.kind === 'thin' ? { payload: runtime() } : {}) };
 }
 
 function crdPath(settings: KindSettings): string {
@@ -41,27 +71,82 @@ function crdPath(settings: KindSettings): string {
 }
 
 /**
- * Makes an image present in the local Docker (pulling it if needed) and side-loads it into the nodes.
- * `kind load docker-image` fails with "content digest … not found" for multi-platform images under
- * Docker's containerd image store (kubernetes-sigs/kind#3795); then the image is saved for its one
- * platform and loaded as an archive, kind's documented workaround.
+ * Nothing is pulled: every image the cluster needs must be in the local Docker already (or is built
+ * here), so offline machines work and a missing one is named before anything is created.
+ */
+async function checkImagesPresent(runner: ToolRunner, images: string[]): Promise<void> {
+  const missing: string[] = [];
+  for (const image of new Set(images)) {
+    const found = await runner.run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { allowFail: true });
+    if (found.code !== 0) missing.push(image);
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `the kind provider pulls no images, and ${missing.length === 1 ? 'this one is' : 'these are'} not in the local Docker: ` +
+        `${missing.join(', ')}. Make ${missing.length === 1 ? 'it' : 'them'} available first (\`docker pull IMAGE\` where a registry is ` +
+        `reachable, or \`docker load\` / \`docker build\` from local files).`,
+    );
+  }
+}
+
+/**
+ * Side-loads a local image into the nodes. `kind load docker-image` fails with "content digest … not
+ * found" for multi-platform images under Docker's containerd image store (kubernetes-sigs/kind#3795);
+ * then the image is saved for its one platform and loaded as an archive, kind's documented workaround.
  */
 async function sideLoadImage(runner: ToolRunner, cluster: string, image: string, workDir: string): Promise<void> {
-  const inspectPlatform = ['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', image];
-  let local = await runner.run('docker', inspectPlatform, { allowFail: true });
-  if (local.code !== 0) {
-    await runner.run('docker', ['pull', image]);
-    local = await runner.run('docker', inspectPlatform);
-  }
   const loaded = await runner.run('kind', ['load', 'docker-image', image, '--name', cluster], { allowFail: true });
   if (loaded.code === 0) return;
   if (!/content digest .* not found/.test(loaded.stdout + loaded.stderr)) {
     throw new CommandFailedError('kind', ['load', 'docker-image', image, '--name', cluster], loaded);
   }
+  const platform = await runner.run('docker', ['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', image]);
   const archive = join(workDir, `${image.replace(/[^A-Za-z0-9_.-]/g, '_')}.tar`);
-  await runner.run('docker', ['image', 'save', '--platform', local.stdout.trim(), '--output', archive, image]);
+  await runner.run('docker', ['image', 'save', '--platform', platform.stdout.trim(), '--output', archive, image]);
   await runner.run('kind', ['load', 'image-archive', archive, '--name', cluster]);
   rmSync(archive, { force: true });
+}
+
+/**
+ * The NAD CRD must be served before anything uses it, and kubectl's discovery cache (~/.kube/cache),
+ * filled by the provider's own earlier kubectl calls, must know it: otherwise the user's first
+ * `kubectl get net-attach-def` after `cluster up` fails with "doesn't have a resource type".
+ * `kubectl api-resources` re-reads discovery and rewrites that cache.
+ */
+async function installNadCrd(kubectl: Kubectl, crd: string): Promise<void> {
+  await kubectl.run(['apply', '-f', crd]);
+  await kubectl.run(['wait', '--for=condition=Established', `crd/${NAD_CRD}`, '--timeout=60s']);
+  const served = await kubectl.run(['api-resources', '--api-group=k8s.cni.cncf.io', '-o', 'name']);
+  if (!served.stdout.split('\n').map((l) => l.trim()).includes(NAD_CRD)) {
+    throw new Error(`the API server does not list ${NAD_CRD} after the CRD was established:\n${served.stdout}`);
+  }
+}
+
+/** Waits until the plugin's installer (or thick's daemon) has written the Multus config on every node. */
+async function waitForMultusConfig(runner: ToolRunner, nodes: string[], timeoutMs: number, pollMs = 1000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const node of nodes) {
+    for (;;) {
+      const listed = await runner.run('docker', ['exec', node, 'ls', CNI_CONF_DIR], { allowFail: true });
+      if (listed.stdout.split('\n').some((f) => f.startsWith('00-multus.conf'))) break;
+      if (Date.now() > deadline) throw new Error(`no 00-multus.conf* in ${CNI_CONF_DIR} of ${node} after ${timeoutMs / 1000} s: ${listed.stdout.trim() || listed.stderr.trim()}`);
+      await sleep(pollMs);
+    }
+  }
+}
+
+function installObjects(installation: Installation, image: string, shape: MultusConfigShape): { objects: K8sObject[]; daemonSet: string } {
+  switch (installation.kind) {
+    case 'bundled':
+      return { objects: bundledPluginManifests(image, payloadDigest(installation.payload), shape), daemonSet: INSTALL_NAME };
+    case 'upstream':
+      return {
+        objects: installation.plugin.kind === 'thin' ? upstreamThinManifests(image, shape) : upstreamThickManifests(image),
+        daemonSet: UPSTREAM_DAEMONSET,
+      };
+    case 'image':
+      return { objects: upstreamPluginManifests(image), daemonSet: INSTALL_NAME };
+  }
 }
 
 /** The kind provider; destroy() is what `multus-e2e cluster down` falls back to when attach() fails. */
@@ -84,12 +169,29 @@ export function createKindProvider(settings: KindSettings, runner: ToolRunner = 
       validateClusterName(opts.name);
       // Bad input is refused before anything is created.
       const config = kindConfigYaml({ workers: opts.nodes, disableDefaultCNI: settings.primary.kind !== 'kindnet' });
-      const payload = settings.pluginImage ? undefined : pluginFiles(settings, opts.plugin);
+      const installation = planInstallation(settings, opts.plugin);
+      const shape = opts.multusConfig ?? 'delegates';
+      const installerWritesConfig = installation.kind === 'bundled' || (installation.kind === 'upstream' && installation.plugin.kind === 'thin');
+      if (shape !== 'delegates' && !installerWritesConfig) {
+        throw new Error(`--multus-config ${shape} needs a plugin whose config the bundled installer writes (bundled or thin); this plugin's DaemonSet writes its own`);
+      }
       const crd = crdPath(settings);
       await checkPrerequisites(runner, settings.env);
+      await checkImagesPresent(runner, [
+        ...(settings.image ? [settings.image] : []),
+        ...(installation.kind === 'bundled' ? [installation.installerImage] : installation.kind === 'image' ? [installation.image] : []),
+        POD_IMAGE,
+      ]);
 
       const workDir = resolve(opts.workDir);
       mkdirSync(workDir, { recursive: true });
+      let image: string;
+      if (installation.kind === 'upstream') {
+        progress(`building the upstream ${installation.plugin.kind} Multus image from the given binaries (docker build, FROM scratch)`);
+        image = await buildPluginImage(runner, installation.plugin, installation.busybox, workDir);
+      } else {
+        image = installation.kind === 'bundled' ? installation.installerImage : installation.image;
+      }
       const state: KindClusterState = {
         name: opts.name,
         kubeconfigPath: join(workDir, 'kubeconfig'),
@@ -111,7 +213,7 @@ export function createKindProvider(settings: KindSettings, runner: ToolRunner = 
         if (await kindClusterExists(runner, opts.name)) {
           progress(`reusing existing kind cluster ${opts.name}`);
         } else {
-          const configPath = join(workDir, 'kind-config.yaml');
+          const configPath = join(workDir, KIND_CONFIG_FILE);
           writeFileSync(configPath, config);
           progress(`creating kind cluster ${opts.name} (1 control plane, ${opts.nodes} workers)`);
           state.createdCluster = true;
@@ -135,10 +237,11 @@ export function createKindProvider(settings: KindSettings, runner: ToolRunner = 
 
         await installPrimaryNetwork(runner, kubectl, settings.primary);
 
+        const payload = installation.kind === 'image' ? undefined : installation.payload;
         for (const node of nodes) {
-          progress(`installing reference CNI plugins${payload ? ', Node.js and the plugin' : ''} on ${node}`);
+          progress(`installing reference CNI plugins${payload ? `, Node.js and the ${payload.plugin ? 'plugin' : 'installer'}` : ''} on ${node}`);
           await installReferencePlugins(runner, node, settings.referencePluginsDir);
-          if (payload) await installBundledPayload(runner, node, payload);
+          if (payload) await installNodePayload(runner, node, payload);
           const tools = await installPodTools(runner, node, settings.busybox);
           if (tools.unavailable.length > 0) {
             progress(
@@ -146,18 +249,22 @@ export function createKindProvider(settings: KindSettings, runner: ToolRunner = 
                 `(apt-get install busybox-static, or set MULTUS_E2E_KIND_BUSYBOX): scenarios that use it from pods will fail`,
             );
           }
+          await disableBridgeNetfilter(runner, node);
         }
 
-        await kubectl.run(['apply', '-f', crd]);
-        const image = settings.pluginImage ?? settings.installerImage;
-        await sideLoadImage(runner, opts.name, image, workDir);
-        const objects = payload ? bundledPluginManifests(image, payloadDigest(payload)) : upstreamPluginManifests(image);
+        await installNadCrd(kubectl, crd);
+        for (const loaded of [image, POD_IMAGE]) {
+          progress(`side-loading ${loaded} into the nodes`);
+          await sideLoadImage(runner, opts.name, loaded, workDir);
+        }
+        const { objects, daemonSet } = installObjects(installation, image, shape);
         writeFileSync(state.installManifest, manifestsYaml(objects));
         await kubectl.run(['apply', '-f', state.installManifest]);
         writeState(workDir, state);
 
-        progress('waiting for the plugin DaemonSet and every node to be Ready');
-        await kubectl.run(['-n', INSTALL_NAMESPACE, 'rollout', 'status', `daemonset/${INSTALL_NAME}`, `--timeout=${READY_TIMEOUT}`]);
+        progress('waiting for the plugin DaemonSet, its Multus config on every node, and every node to be Ready');
+        await kubectl.run(['-n', INSTALL_NAMESPACE, 'rollout', 'status', `daemonset/${daemonSet}`, `--timeout=${READY_TIMEOUT}`]);
+        await waitForMultusConfig(runner, nodes, READY_TIMEOUT_MS);
         await kubectl.run(['wait', '--for=condition=Ready', 'nodes', '--all', `--timeout=${READY_TIMEOUT}`]);
         progress(`kind cluster ${opts.name} ready; kubeconfig ${state.kubeconfigPath}`);
         return cluster;

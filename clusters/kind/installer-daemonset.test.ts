@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledPluginManifests } from './manifests.ts';
-import { CNI_CONF_DIR, INSTALLER_SCRIPT, NODE_RUNTIME, PLUGIN_BINARY } from './node-paths.ts';
+import { recorderScript } from './cni-call-recorder.ts';
+import { BUNDLED_RECORDER, CNI_CONF_DIR, INSTALLER_SCRIPT, NODE_RUNTIME, PLUGIN_BINARY } from './node-paths.ts';
 
 const DIST = fileURLToPath(new URL('../../plugin/dist/', import.meta.url));
 
@@ -73,6 +74,7 @@ describe.skipIf(reason !== undefined)('bundled installer DaemonSet container, ru
     chmodSync(join(node, NODE_RUNTIME), 0o755);
     copyFileSync(join(DIST, 'multus'), join(node, PLUGIN_BINARY));
     copyFileSync(join(DIST, 'multus-install'), join(node, INSTALLER_SCRIPT));
+    writeFileSync(join(node, BUNDLED_RECORDER), recorderScript(PLUGIN_BINARY), { mode: 0o755 });
     // The container's projected service-account volume.
     const sa = join(ctr, 'var/run/secrets/kubernetes.io/serviceaccount');
     mkdirSync(sa, { recursive: true });
@@ -113,12 +115,14 @@ describe.skipIf(reason !== undefined)('bundled installer DaemonSet container, ru
     expect(conf).toMatchObject({
       type: 'multus',
       cniVersion: '0.3.1',
-      clusterNetwork: '/etc/cni/net.d/10-kindnet.conflist',
+      // upstream's --multus-conf-file=auto shape: the cluster network's conflist inline
+      delegates: [{ name: 'kindnet', plugins: [{ type: 'ptp' }, { type: 'portmap' }] }],
       kubeconfig: '/etc/cni/net.d/multus.d/multus.kubeconfig',
       logFile: '/var/log/multus/multus.log',
       capabilities: { portMappings: true },
     });
-    expect(readFileSync(join(node, 'opt/cni/bin/multus'))).toEqual(readFileSync(join(DIST, 'multus')));
+    // containerd runs the CNI call recorder as /opt/cni/bin/multus, and the recorder runs the plugin.
+    expect(readFileSync(join(node, 'opt/cni/bin/multus'), 'utf8')).toBe(recorderScript(PLUGIN_BINARY));
     const kubeconfig = readFileSync(join(node, CNI_CONF_DIR, 'multus.d/multus.kubeconfig'), 'utf8');
     expect(kubeconfig).toContain('server: https://10.96.0.1:443');
     expect(kubeconfig).toContain('token: "test-token-123"');

@@ -106,11 +106,11 @@ describe('bundled installer DaemonSet', () => {
   });
 
   it('passes installer flags the bundled installer accepts, with node-side paths', () => {
-    const parsed = parseFlags(installerArgs(), '/unused');
+    const parsed = parseFlags(installerArgs('/opt/multus-e2e/cni-call-recorder'), '/unused');
     expect(parsed).toMatchObject({
       cniConfDir: '/etc/cni/net.d',
       cniBinDir: '/opt/cni/bin',
-      multusBinary: '/opt/multus-e2e/multus',
+      multusBinary: '/opt/multus-e2e/cni-call-recorder',
       multusConfFile: 'auto',
       multusKubeconfigFileHost: '/etc/cni/net.d/multus.d/multus.kubeconfig',
       multusLogFile: '/var/log/multus/multus.log',

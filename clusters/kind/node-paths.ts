@@ -7,6 +7,10 @@ export const NODE_ON_PATH = '/usr/local/bin/node';
 /** Static busybox providing pod-side tools the node image lacks (ping). */
 export const BUSYBOX = `${PAYLOAD_DIR}/bin/busybox`;
 export const PLUGIN_BINARY = `${PAYLOAD_DIR}/multus`;
+/** The CNI call recorder in front of the bundled plugin; the installer copies it to /opt/cni/bin/multus. */
+export const BUNDLED_RECORDER = `${PAYLOAD_DIR}/cni-call-recorder`;
+/** Upstream binaries (thin multus, multus-shim) as their DaemonSet's init container installs them; the recorder takes their name in CNI_BIN_DIR. */
+export const UPSTREAM_PLUGIN_DIR = `${PAYLOAD_DIR}/plugin`;
 export const INSTALLER_SCRIPT = `${PAYLOAD_DIR}/multus-install`;
 export const CNI_BIN_DIR = '/opt/cni/bin';
 export const CNI_CONF_DIR = '/etc/cni/net.d';

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ToolRunner } from './tools.ts';
-import { BUSYBOX, CNI_BIN_DIR, INSTALLER_SCRIPT, NODE_ON_PATH, NODE_RUNTIME, PAYLOAD_DIR, PLUGIN_BINARY } from './node-paths.ts';
+import { recorderScript } from './cni-call-recorder.ts';
+import { BUNDLED_RECORDER, BUSYBOX, CNI_BIN_DIR, INSTALLER_SCRIPT, NODE_ON_PATH, NODE_RUNTIME, PAYLOAD_DIR, PLUGIN_BINARY } from './node-paths.ts';
 
 /** Regular executable files in dir (the reference CNI plugins), sorted. */
 export function referencePlugins(dir: string): string[] {
@@ -35,28 +36,36 @@ export async function installReferencePlugins(runner: ToolRunner, container: str
   return missing;
 }
 
-export interface BundledPayload {
+/** What is copied into every node: Node.js and the bundled installer, and the bundled plugin when it is the one under test. */
+export interface NodePayload {
   nodeBinary: string;
-  plugin: string;
   installer: string;
+  /** The bundled plugin; absent when an upstream plugin's DaemonSet installs the plugin itself. */
+  plugin?: string;
 }
 
 /** sha256 over the plugin and installer as copied into the nodes. */
-export function payloadDigest(payload: BundledPayload): string {
+export function payloadDigest(payload: NodePayload): string {
   const hash = createHash('sha256');
-  for (const file of [payload.plugin, payload.installer]) hash.update(readFileSync(file));
+  for (const file of [payload.plugin, payload.installer]) if (file) hash.update(readFileSync(file));
   return hash.digest('hex');
 }
 
 /**
- * Copies Node.js, the plugin under test and the bundled installer into PAYLOAD_DIR, links node onto
- * the node's PATH (the plugin is `#!/usr/bin/env node`, started by containerd), and checks the copied
- * runtime starts there — a host node linked against libraries the node image lacks fails here, early.
+ * Copies Node.js and the installer (and the bundled plugin with its CNI call recorder) into
+ * PAYLOAD_DIR, links node onto the node's PATH (the plugin is `#!/usr/bin/env node`, started by
+ * containerd), and checks the copied runtime starts there — a host node linked against libraries the
+ * node image lacks fails here, early.
  */
-export async function installBundledPayload(runner: ToolRunner, container: string, payload: BundledPayload): Promise<void> {
+export async function installNodePayload(runner: ToolRunner, container: string, payload: NodePayload): Promise<void> {
   await runner.run('docker', ['exec', container, 'mkdir', '-p', `${PAYLOAD_DIR}/bin`, '/var/log/multus']);
   await runner.run('docker', ['cp', payload.nodeBinary, `${container}:${NODE_RUNTIME}`]);
-  await runner.run('docker', ['cp', payload.plugin, `${container}:${PLUGIN_BINARY}`]);
+  if (payload.plugin) {
+    await runner.run('docker', ['cp', payload.plugin, `${container}:${PLUGIN_BINARY}`]);
+    await runner.run('docker', ['exec', '-i', container, 'sh', '-c', `cat > ${BUNDLED_RECORDER} && chmod 755 ${BUNDLED_RECORDER}`], {
+      input: recorderScript(PLUGIN_BINARY),
+    });
+  }
   await runner.run('docker', ['cp', payload.installer, `${container}:${INSTALLER_SCRIPT}`]);
   await runner.run('docker', ['exec', container, 'ln', '-sf', NODE_RUNTIME, NODE_ON_PATH]);
   const check = await runner.run('docker', ['exec', container, NODE_ON_PATH, '--version'], { allowFail: true });
@@ -69,6 +78,23 @@ export async function installBundledPayload(runner: ToolRunner, container: strin
   }
 }
 
+/**
+ * br_netfilter (loaded on kind's hosts: kube-proxy and Docker want it) hands bridged frames to
+ * iptables, where kindnet masquerades everything not bound for the pod CIDR, so pod-to-pod traffic
+ * over a `bridge` attachment would be SNATed and its replies lost. The provider turns bridged-frame
+ * filtering off in every node's network namespace (the sysctls are per netns) and reads it back.
+ */
+export const BRIDGE_NF_SYSCTLS = ['net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables'] as const;
+
+export async function disableBridgeNetfilter(runner: ToolRunner, container: string): Promise<void> {
+  const present = await runner.run('docker', ['exec', container, 'test', '-e', '/proc/sys/net/bridge/bridge-nf-call-iptables'], { allowFail: true });
+  if (present.code !== 0) return; // no br_netfilter in this kernel: bridged frames never reach iptables
+  for (const key of BRIDGE_NF_SYSCTLS) {
+    await runner.run('docker', ['exec', container, 'sysctl', '-w', `${key}=0`]);
+    const value = (await runner.run('docker', ['exec', container, 'sysctl', '-n', key])).stdout.trim();
+    if (value !== '0') throw new Error(`${key} on kind node ${container} is ${value} after setting it to 0`);
+  }
+}
 
 /** Commands the suite runs inside pods (through the node's binaries) that kindest/node does not ship. */
 export const POD_TOOLS = ['ping'] as const;

@@ -6,6 +6,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { createKindProvider } from './index.ts';
 import { defaultKindSettings, type KindSettings } from './settings.ts';
 import { makeStandIns, type StandIns } from './test-standins.ts';
+import { pluginImageName, type UpstreamPlugin } from './plugin-image.ts';
 import type { Cluster } from '../provider.ts';
 
 let s: StandIns;
@@ -57,12 +58,27 @@ function nodeInstallCalls(node: string): string[] {
     `docker exec ${node} mkdir -p /opt/multus-e2e/bin /var/log/multus`,
     `docker cp ${repo}/node ${node}:/opt/multus-e2e/bin/node`,
     `docker cp ${repo}/plugin/dist/multus ${node}:/opt/multus-e2e/multus`,
+    `docker exec -i ${node} sh -c cat > /opt/multus-e2e/cni-call-recorder && chmod 755 /opt/multus-e2e/cni-call-recorder`,
     `docker cp ${repo}/plugin/dist/multus-install ${node}:/opt/multus-e2e/multus-install`,
     `docker exec ${node} ln -sf /opt/multus-e2e/bin/node /usr/local/bin/node`,
     `docker exec ${node} /usr/local/bin/node --version`,
     ...podToolCalls(node),
+    ...bridgeNetfilterCalls(node),
   ];
 }
+
+/** br_netfilter off in the node's netns, read back. */
+function bridgeNetfilterCalls(node: string): string[] {
+  return [
+    `docker exec ${node} test -e /proc/sys/net/bridge/bridge-nf-call-iptables`,
+    `docker exec ${node} sysctl -w net.bridge.bridge-nf-call-iptables=0`,
+    `docker exec ${node} sysctl -n net.bridge.bridge-nf-call-iptables`,
+    `docker exec ${node} sysctl -w net.bridge.bridge-nf-call-ip6tables=0`,
+    `docker exec ${node} sysctl -n net.bridge.bridge-nf-call-ip6tables`,
+  ];
+}
+
+const NODES = ['me2e-control-plane', 'me2e-worker', 'me2e-worker2'];
 
 /** kindest/node has no ping: a busybox from the host provides it. */
 function podToolCalls(node: string): string[] {
@@ -100,6 +116,8 @@ describe('kind provider create/destroy against stand-ins', () => {
     expect(cluster.kubeconfigPath).toBe(kc);
     expect(s.lines()).toEqual([
       'docker info --format {{.ServerVersion}}',
+      'docker image inspect --format {{.Id}} busybox:1.36',
+      'docker image inspect --format {{.Id}} registry.k8s.io/pause:3.10',
       'kind get clusters',
       `kind create cluster --name me2e --config ${work}/kind-config.yaml --kubeconfig ${kc}`,
       'kind get kubeconfig --name me2e',
@@ -112,12 +130,13 @@ describe('kind provider create/destroy against stand-ins', () => {
       ...nodeInstallCalls('me2e-worker'),
       ...nodeInstallCalls('me2e-worker2'),
       `kubectl --kubeconfig ${kc} apply -f ${repo}/fixtures/crds/network-attachment-definition.yaml`,
-      'docker image inspect --format {{.Os}}/{{.Architecture}} busybox:1.36',
-      'docker pull busybox:1.36',
-      'docker image inspect --format {{.Os}}/{{.Architecture}} busybox:1.36',
+      `kubectl --kubeconfig ${kc} wait --for=condition=Established crd/network-attachment-definitions.k8s.cni.cncf.io --timeout=60s`,
+      `kubectl --kubeconfig ${kc} api-resources --api-group=k8s.cni.cncf.io -o name`,
       'kind load docker-image busybox:1.36 --name me2e',
+      'kind load docker-image registry.k8s.io/pause:3.10 --name me2e',
       `kubectl --kubeconfig ${kc} apply -f ${work}/multus-e2e-install.yaml`,
       `kubectl --kubeconfig ${kc} -n kube-system rollout status daemonset/multus-e2e --timeout=300s`,
+      ...NODES.map((n) => `docker exec ${n} ls /etc/cni/net.d`),
       `kubectl --kubeconfig ${kc} wait --for=condition=Ready nodes --all --timeout=300s`,
     ]);
     // The config kind was given, the kubeconfig from `kind get kubeconfig`, the manifest applied.
@@ -143,7 +162,8 @@ describe('kind provider create/destroy against stand-ins', () => {
       'docker network inspect me2e-eth1',
       'docker network rm me2e-eth1',
     ]);
-    expect(existsSync(join(work, 'kind-state.json'))).toBe(false);
+    // Nothing of the cluster is left in the work dir, and the emptied work dir goes too.
+    expect(existsSync(work)).toBe(false);
     const after = s.calls().length;
     await cluster.destroy();
     expect(s.lines().slice(after)).toEqual(['kind get clusters', 'docker network inspect me2e-eth1']);
@@ -232,7 +252,7 @@ describe('kind provider create/destroy against stand-ins', () => {
       'docker exec me2e-worker2 ip route replace 10.244.1.0/24 via 172.18.0.3',
     ]);
     // The conflists arrive on stdin of `docker exec -i NODE sh -c 'cat > …'`, one per node.
-    const parts = s.stdin().split(/^=== .*$/m).slice(1).map((p) => JSON.parse(p));
+    const parts = s.stdin().split(/^(=== .*)$/m).slice(1).flatMap((p, i, all) => (i % 2 === 0 && p.includes('.conflist') ? [JSON.parse(all[i + 1] as string)] : []));
     expect(parts.map((c) => c.plugins[0].ipam.ranges[0][0].subnet)).toEqual(['10.244.0.0/24', '10.244.1.0/24', '10.244.2.0/24']);
     expect(parts[0].plugins[0]).toMatchObject({ type: 'bridge', bridge: 'cni0', isGateway: true });
     expect(lines).toContain('docker exec -i me2e-worker sh -c cat > /etc/cni/net.d/10-kind-default.conflist');
@@ -242,11 +262,9 @@ describe('kind provider create/destroy against stand-ins', () => {
 
   it('with --plugin-image side-loads that image, installs the upstream thin DaemonSet and copies no Node.js', async () => {
     const work = join(s.dir, 'work');
-    s.env.STANDIN_IMAGE_PRESENT = '1';
     await createKindProvider(settings({ pluginImage: 'example.com/multus:thin' })).create(opts(work));
     const lines = s.lines();
-    expect(lines).toContain('docker image inspect --format {{.Os}}/{{.Architecture}} example.com/multus:thin');
-    expect(lines).not.toContain('docker pull example.com/multus:thin');
+    expect(lines).toContain('docker image inspect --format {{.Id}} example.com/multus:thin');
     expect(lines).toContain('kind load docker-image example.com/multus:thin --name me2e');
     expect(lines.some((l) => l.includes('/opt/multus-e2e/bin/node') || l.includes('multus-install'))).toBe(false);
     expect(lines).toEqual(expect.arrayContaining(podToolCalls('me2e-worker')));
@@ -271,13 +289,13 @@ describe('kind provider create/destroy against stand-ins', () => {
 
   it('falls back to a single-platform archive when kind load hits the containerd image store digest bug', async () => {
     const work = join(s.dir, 'work');
-    s.env.STANDIN_IMAGE_PRESENT = '1';
     s.env.STANDIN_LOAD_DIGEST_BUG = '1';
     await createKindProvider(settings()).create(opts(work));
     const lines = s.lines();
     const load = lines.indexOf('kind load docker-image busybox:1.36 --name me2e');
-    expect(lines.slice(load, load + 3)).toEqual([
+    expect(lines.slice(load, load + 4)).toEqual([
       'kind load docker-image busybox:1.36 --name me2e',
+      'docker image inspect --format {{.Os}}/{{.Architecture}} busybox:1.36',
       `docker image save --platform linux/amd64 --output ${work}/busybox_1.36.tar busybox:1.36`,
       `kind load image-archive ${work}/busybox_1.36.tar --name me2e`,
     ]);
@@ -290,6 +308,74 @@ describe('kind provider create/destroy against stand-ins', () => {
       'kind load docker-image busybox:1.36 --name me2e exited with 1:\nERROR: no nodes found for cluster "me2e"',
     );
     expect(s.lines().some((l) => l.startsWith('kind load image-archive'))).toBe(false);
+  });
+
+  it('pulls nothing: names every image missing from the local Docker before creating anything', async () => {
+    s.env.STANDIN_MISSING_IMAGES = 'registry.k8s.io/pause:3.10 busybox:1.36';
+    const work = join(s.dir, 'work');
+    await expect(createKindProvider(settings({ image: 'kindest/node:v1.20.2' })).create(opts(work))).rejects.toThrow(
+      'the kind provider pulls no images, and these are not in the local Docker: busybox:1.36, registry.k8s.io/pause:3.10. ' +
+        'Make them available first (`docker pull IMAGE` where a registry is reachable, or `docker load` / `docker build` from local files).',
+    );
+    expect(s.lines()).toEqual([
+      'docker info --format {{.ServerVersion}}',
+      'docker image inspect --format {{.Id}} kindest/node:v1.20.2',
+      'docker image inspect --format {{.Id}} busybox:1.36',
+      'docker image inspect --format {{.Id}} registry.k8s.io/pause:3.10',
+    ]);
+    expect(existsSync(work)).toBe(false);
+  });
+
+  it('fails naming the sysctl when bridged-frame filtering cannot be turned off on a node', async () => {
+    s.env.STANDIN_SYSCTL_STUCK = '1';
+    await expect(createKindProvider(settings()).create(opts(join(s.dir, 'work')))).rejects.toThrow(
+      'net.bridge.bridge-nf-call-iptables on kind node me2e-control-plane is 1 after setting it to 0',
+    );
+  });
+
+  it('leaves the bridge sysctls alone on a kernel without br_netfilter', async () => {
+    s.env.STANDIN_NO_BR_NETFILTER = '1';
+    await createKindProvider(settings()).create(opts(join(s.dir, 'work')));
+    expect(s.lines().some((l) => l.includes('sysctl'))).toBe(false);
+  });
+
+  it.each([
+    ['thin', 'multus', ['./rootfs/usr/src/multus-cni/bin/multus']],
+    ['thick', 'multus-shim', ['./rootfs/usr/src/multus-cni/bin/multus-daemon', './rootfs/usr/src/multus-cni/bin/multus-shim']],
+  ] as const)('upstream %s: builds its image FROM scratch, side-loads it and applies the upstream-shaped DaemonSet', async (kind, cniBinary, binaries) => {
+    for (const b of ['multus', 'multus-shim', 'multus-daemon']) file(join(s.dir, 'upstream', b), 'ELF', 0o755);
+    const plugin: UpstreamPlugin = kind === 'thin'
+      ? { kind, path: join(s.dir, 'upstream/multus') }
+      : { kind, shim: join(s.dir, 'upstream/multus-shim'), daemon: join(s.dir, 'upstream/multus-daemon') };
+    const image = pluginImageName(plugin, join(repo, 'busybox'));
+    expect(image).toMatch(new RegExp(`^multus-e2e\\.local/multus-${kind}:[0-9a-f]{12}$`));
+    s.env.STANDIN_MISSING_IMAGES = image;
+    const work = join(s.dir, 'work');
+    const kc = join(work, 'kubeconfig');
+    await createKindProvider(settings()).create({ ...opts(work), plugin });
+    const lines = s.lines();
+    const context = join(work, `image-multus-${kind}`);
+    expect(lines.slice(0, 6)).toEqual([
+      'docker info --format {{.ServerVersion}}',
+      'docker image inspect --format {{.Id}} registry.k8s.io/pause:3.10',
+      `docker image inspect --format {{.Id}} ${image}`,
+      `docker build --tag ${image} ${context}`,
+      'kind get clusters',
+      `kind create cluster --name me2e --config ${work}/kind-config.yaml --kubeconfig ${kc}`,
+    ]);
+    // The build context: busybox and its applets, the given binaries where upstream's image has them, the recorder.
+    const built = readFileSync(join(s.dir, 'build-context'), 'utf8').split('\n');
+    expect(built).toEqual(expect.arrayContaining(['./Dockerfile', './rootfs/bin/busybox', './rootfs/bin/sh', './rootfs/usr/src/multus-e2e/cni-call-recorder', ...binaries]));
+    expect(existsSync(context)).toBe(false);
+    expect(lines).toContain(`kind load docker-image ${image} --name me2e`);
+    expect(lines).toContain(`kubectl --kubeconfig ${kc} -n kube-system rollout status daemonset/kube-multus-ds --timeout=300s`);
+    // Thin's config comes from the bundled installer (Node.js copied in); thick's daemon writes its own.
+    expect(lines.includes(`docker cp ${repo}/plugin/dist/multus-install me2e-worker:/opt/multus-e2e/multus-install`)).toBe(kind === 'thin');
+    expect(lines.some((l) => l.includes(`${repo}/plugin/dist/multus `))).toBe(false);
+    const objects = parseAllDocuments(readFileSync(join(work, 'multus-e2e-install.yaml'), 'utf8')).map((d) => d.toJS());
+    const ds = objects.find((o) => o.kind === 'DaemonSet');
+    expect(ds.metadata.name).toBe('kube-multus-ds');
+    expect(ds.spec.template.spec.initContainers[0].command[2]).toContain(`/host/opt/cni/bin/${cniBinary}`);
   });
 
   it('refuses bad input before running anything', async () => {
@@ -385,8 +471,14 @@ describe('an attached kind cluster', () => {
     expect(res.stderr).toContain('No such file or directory');
   });
 
-  it('cniCalls and pluginLog read the plugin JSON log on every node', async () => {
+  it('cniCalls reads the CNI call recorder on every node, with delegate times from the plugin log; pluginLog reads that log', async () => {
     const t = (ms: number): string => new Date(Date.parse('2026-11-23T12:00:00Z') + ms).toISOString();
+    const us = (ms: number): number => Date.parse(t(ms)) * 1000;
+    const recorded = (op: string, id: string, pod: string, fromMs: number, toMs: number, exitCode: number) => JSON.stringify({
+      op, containerId: id, netns: `/var/run/netns/cni-${id}`, ifname: 'eth0', args: `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=${pod}`,
+      startUs: us(fromMs), endUs: us(toMs), exitCode,
+    });
+    writeFileSync(join(s.dir, 'calls.me2e-worker2.jsonl'), `${recorded('ADD', 'c1', 'p1', 0, 140, 0)}\n${recorded('DEL', 'c2', 'p2', 5000, 5090, 1)}\n`);
     writeFileSync(
       join(s.dir, 'multus.me2e-worker2.log'),
       [
@@ -397,8 +489,8 @@ describe('an attached kind cluster', () => {
     );
     const calls = await cluster.cniCalls();
     expect(calls).toEqual([
-      { op: 'ADD', node: 'me2e-worker2', namespace: 'default', pod: 'p1', containerId: 'c1', ms: 40, exitCode: 0, delegates: [{ network: 'default/mv', type: 'macvlan', ms: 12.5 }], startedAt: t(60) },
-      { op: 'DEL', node: 'me2e-worker2', namespace: 'default', pod: 'p2', containerId: 'c2', ms: 3, exitCode: 1, delegates: [], startedAt: t(4997) },
+      { op: 'ADD', node: 'me2e-worker2', namespace: 'default', pod: 'p1', containerId: 'c1', netns: '/var/run/netns/cni-c1', ms: 140, exitCode: 0, delegates: [{ network: 'default/mv', type: 'macvlan', ms: 12.5 }], startedAt: t(0) },
+      { op: 'DEL', node: 'me2e-worker2', namespace: 'default', pod: 'p2', containerId: 'c2', netns: '/var/run/netns/cni-c2', ms: 90, exitCode: 1, delegates: [], startedAt: t(5000) },
     ]);
     expect((await cluster.cniCalls(t(1000))).map((c) => c.containerId)).toEqual(['c2']);
     expect(await cluster.pluginLog('me2e-worker2', 'c2')).toHaveLength(1);

@@ -173,7 +173,7 @@ export class NodeAgent {
       const wants = podExtendedRequests(pod);
       if (Object.values(wants).some((n) => n > 0)) this.checkpoint.allocate(uid, pod.spec?.containers[0]?.name ?? '', wants);
       network = this.cni.network();
-      const result = await this.timed('ADD', pod, containerId, () => this.cni.add(network!, runtime));
+      const result = await this.timed('ADD', pod, runtime, () => this.cni.add(network!, runtime));
       this.sandboxes.set(uid, { containerId, netns, network, runtime });
       const ips = podIps(result, runtime.ifname);
       await this.patchStatus(pod, runningStatus(pod, this.o.node.fabricIp, ips, startTime, containerId));
@@ -185,7 +185,7 @@ export class NodeAgent {
       // As kubelet does after a failed sandbox: DEL what may have been added, then drop the netns.
       if (network) {
         const net = network;
-        await this.timed('DEL', pod, containerId, () => this.cni.del(net, runtime)).catch((e: Error) => this.o.log(`${this.name}: cleanup DEL of ${ns}/${name}: ${e.message}`));
+        await this.timed('DEL', pod, runtime, () => this.cni.del(net, runtime)).catch((e: Error) => this.o.log(`${this.name}: cleanup DEL of ${ns}/${name}: ${e.message}`));
       }
       await deleteNetns(netns);
       this.checkpoint.release(uid);
@@ -200,7 +200,7 @@ export class NodeAgent {
     const pod: V1Pod = { metadata: { namespace: sb.runtime.podNamespace, name: sb.runtime.podName, uid } };
     const network = sb.network;
     try {
-      await this.timed('DEL', pod, sb.containerId, () => this.cni.del(network, sb.runtime));
+      await this.timed('DEL', pod, sb.runtime, () => this.cni.del(network, sb.runtime));
     } catch (err) {
       this.o.log(`${this.name}: DEL of ${sb.runtime.podNamespace}/${sb.runtime.podName}: ${(err as Error).message}`);
     }
@@ -227,7 +227,8 @@ export class NodeAgent {
   }
 
   /** Runs one CNI operation, appending its CniCallRecord (with delegate times from the plugin log). */
-  private async timed<T>(op: 'ADD' | 'DEL', pod: V1Pod, containerId: string, call: () => Promise<T>): Promise<T> {
+  private async timed<T>(op: 'ADD' | 'DEL', pod: V1Pod, runtime: CniRuntimeArgs, call: () => Promise<T>): Promise<T> {
+    const { containerId, netns } = runtime;
     const logFile = hostPathOf(this.o.node.dir, PLUGIN_LOG);
     const logOffset = fileSize(logFile);
     const startedAt = new Date().toISOString();
@@ -245,6 +246,7 @@ export class NodeAgent {
         namespace: pod.metadata?.namespace ?? '',
         pod: pod.metadata?.name ?? '',
         containerId,
+        netns,
         ms: Math.round((performance.now() - t0) * 100) / 100,
         exitCode,
         delegates: delegateTimes(readFrom(logFile, logOffset), containerId, op),
