@@ -8,7 +8,7 @@ import type { Cluster, ClusterOptions } from '../clusters/provider.ts';
 import type { NetdevsimSetup } from '../clusters/vm/sriov-cluster.ts';
 import { formatExpectationMatch, loadExpectations, matchExpectations, type ExpectationMatch, type Expectations, type SuiteIndex } from '../expectations/expectations.ts';
 import { addGlobalAttachments, labelConformanceLevels, mergeAllureResults } from '../reports/allure-merge.ts';
-import { buildConformance, conformanceVerdict, formatLevelProblems, levelGroups, type ConformanceInput } from '../reports/conformance.ts';
+import { buildConformance, conformanceVerdict, formatLevelProblems, levelGroups, resolveClaims, type ConformanceInput } from '../reports/conformance.ts';
 import { renderJunit } from '../reports/junit.ts';
 import { pluginLabel, writeLatencyReport, type Environment, type LatencyReport, type LatencyRun } from '../reports/latency.ts';
 import { formatSummary, readScenarioResults, scenarioOk, summaryFile, type ScenarioResult } from '../reports/summary.ts';
@@ -62,14 +62,10 @@ interface Verdicts {
 async function verdictInputs(cmd: RunCommand): Promise<Verdicts> {
   const suite = await suiteIndex();
   const expectations = cmd.expect ? loadExpectations(cmd.expect, suite, PACKAGE_ROOT) : undefined;
-  const unknown = (cmd.claims ?? []).filter((f) => !suite.extendedFeatures.includes(f));
-  if (unknown.length > 0) {
-    throw new Error(`--claim ${unknown.join(',')}: no scenario in features/ is tagged @extended:${unknown[0]} (the suite has: ${suite.extendedFeatures.join(', ') || 'none'})`);
-  }
-  const claims: ConformanceInput['claims'] = cmd.claims ? { features: cmd.claims, source: 'flag' }
-    : expectations ? { features: expectations.claims, source: 'expectations' }
-      : cmd.plugin.kind === 'bundled' ? { features: [...suite.extendedFeatures], source: 'bundled' }
-        : { features: [], source: 'none' };
+  const claims = resolveClaims({
+    ...(cmd.claims ? { flag: cmd.claims } : {}), ...(expectations ? { expectations: expectations.claims } : {}),
+    bundled: cmd.plugin.kind === 'bundled', suiteFeatures: suite.extendedFeatures,
+  });
   const build = expectations?.build ?? (cmd.plugin.kind === 'bundled' ? 'the bundled multus-e2e plugin' : pluginLabel(cmd.plugin));
   return { suite, ...(expectations ? { expectations } : {}), claims, build };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { labelConformanceLevels } from './allure-merge.ts';
-import { buildConformance, conformanceVerdict, extendedFeaturesOf, levelGroups, levelOf, type ConformanceInput } from './conformance.ts';
+import { buildConformance, conformanceVerdict, extendedFeaturesOf, levelGroups, levelOf, resolveClaims, type ConformanceInput } from './conformance.ts';
 import { renderJunit } from './junit.ts';
 import { formatSummary, type ScenarioResult, type ScenarioStatus } from './summary.ts';
 
@@ -35,6 +35,23 @@ describe('levelOf', () => {
   it('lists the extended features of a set of scenarios', () => {
     expect(extendedFeaturesOf([{ tags: ['@extended:thick'] }, { tags: ['@core'] }, { tags: ['@extended:device-info'] }, { tags: ['@extended:thick'] }]))
       .toEqual(['device-info', 'thick']);
+  });
+});
+
+describe('resolveClaims', () => {
+  const suiteFeatures = ['default-route', 'device-info', 'thick'];
+
+  it('takes --claim over the expectation file, and gives the bundled plugin every feature', () => {
+    expect(resolveClaims({ flag: ['thick'], expectations: ['default-route'], bundled: true, suiteFeatures })).toEqual({ features: ['thick'], source: 'flag' });
+    expect(resolveClaims({ expectations: ['default-route'], bundled: true, suiteFeatures })).toEqual({ features: ['default-route'], source: 'expectations' });
+    expect(resolveClaims({ bundled: true, suiteFeatures })).toEqual({ features: suiteFeatures, source: 'bundled' });
+    expect(resolveClaims({ bundled: false, suiteFeatures })).toEqual({ features: [], source: 'none' });
+    expect(resolveClaims({ flag: [], bundled: true, suiteFeatures })).toEqual({ features: [], source: 'flag' }); // --claim "" claims nothing
+  });
+
+  it('refuses to claim a feature no scenario has', () => {
+    expect(() => resolveClaims({ flag: ['thick', 'teleport'], bundled: false, suiteFeatures }))
+      .toThrow('--claim teleport: no scenario in features/ is tagged @extended:teleport (the suite has: default-route, device-info, thick)');
   });
 });
 

@@ -44,6 +44,22 @@ export function isFeatureName(name: string): boolean {
 
 export type ClaimsSource = 'flag' | 'expectations' | 'bundled' | 'none';
 
+/**
+ * The extended features a build claims: --claim wins over the expectation file's `claims`; without
+ * either the bundled plugin claims every extended feature of the suite and any other build none.
+ * A claimed feature no scenario has is an error (a typo would otherwise claim nothing).
+ */
+export function resolveClaims(from: { flag?: readonly string[]; expectations?: readonly string[]; bundled: boolean; suiteFeatures: readonly string[] }): ConformanceInput['claims'] {
+  const unknown = (from.flag ?? []).filter((f) => !from.suiteFeatures.includes(f));
+  if (unknown.length > 0) {
+    throw new Error(`--claim ${unknown.join(',')}: no scenario in features/ is tagged ${unknown.map((f) => `@extended:${f}`).join(' or ')} ` +
+      `(the suite has: ${from.suiteFeatures.join(', ') || 'none'})`);
+  }
+  if (from.flag) return { features: [...from.flag], source: 'flag' };
+  if (from.expectations) return { features: [...from.expectations], source: 'expectations' };
+  return from.bundled ? { features: [...from.suiteFeatures], source: 'bundled' } : { features: [], source: 'none' };
+}
+
 export interface ConformanceInput {
   build: string;
   plugin: string;
