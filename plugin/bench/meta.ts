@@ -90,6 +90,18 @@ function health(socket: string): Promise<boolean> {
   });
 }
 
+function healthOf(socket: string): Promise<Record<string, unknown>> {
+  return new Promise((res, rej) => {
+    const req = httpRequest({ socketPath: socket, path: '/healthz' }, (r) => {
+      let body = '';
+      r.on('data', (c: Buffer) => (body += c.toString()));
+      r.on('end', () => res(JSON.parse(body) as Record<string, unknown>));
+    });
+    req.on('error', rej);
+    req.end();
+  });
+}
+
 function rssKb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : NaN;
@@ -160,7 +172,7 @@ async function main(): Promise<void> {
         const common = { cniDir: join(pdir, 'cache'), confDir: join(pdir, 'net.d'), binDir: DELEGATES, logFile: join(pdir, 'multus.log'), logLevel: 'error' };
         mkdirSync(join(pdir, 'net.d'), { recursive: true });
         if (p.kind === 'thin') {
-          return { p, binary: p.path, logFile: common.logFile, daemonPid: undefined as number | undefined, conf: JSON.stringify({ cniVersion: CNI_VERSION, name: 'multus-cni-network', type: 'multus', kubeconfig, delegates: [clusterNetwork], ...common }) };
+          return { p, binary: p.path, logFile: common.logFile, daemonPid: undefined as number | undefined, socket: undefined as string | undefined, conf: JSON.stringify({ cniVersion: CNI_VERSION, name: 'multus-cni-network', type: 'multus', kubeconfig, delegates: [clusterNetwork], ...common }) };
         }
         const socketDir = join(pdir, 'run');
         const autoDir = join(pdir, 'autoconf');
@@ -202,7 +214,7 @@ async function main(): Promise<void> {
           await sleep(100);
         }
         const conf = JSON.stringify({ cniVersion: CNI_VERSION, name: 'multus-cni-network', type: 'multus-shim', daemonSocketDir: socketDir, delegates: [clusterNetwork], ...common });
-        return { p, binary: p.shim, logFile: common.logFile, daemonPid: child.pid, conf };
+        return { p, binary: p.shim, logFile: common.logFile, daemonPid: child.pid, socket, conf };
       }),
     );
 
@@ -243,7 +255,7 @@ async function main(): Promise<void> {
 
     console.log(`warm-up, then ${runs} pods per plugin, interleaved …`);
     for (const s of setups) await onePod(s);
-    for (const s of setups) if (s.p.kind === 'thin') writeFileSync(s.logFile, '');
+    for (const s of setups) if (s.p.kind === 'thin' || s.p.ours) writeFileSync(s.logFile, '');
     const samples = setups.map(() => ({ add: [] as number[], del: [] as number[] }));
     for (let r = 0; r < runs; r++) {
       for (const [i, s] of setups.entries()) {
@@ -296,17 +308,21 @@ async function main(): Promise<void> {
     }
     console.log(`target: ours thin ADD p50 ${ours.thin.p50.toFixed(1)} ≤ node -e 0 + 35 = ${(nodeStart + 35).toFixed(1)}: ${ours.thin.p50 <= nodeStart + 35 ? 'met' : 'MISSED'}`);
 
-    // Where our thin ADD spends its time, from its own "call" and "delegate" lines.
-    const thinLog = readFileSync(setups[0]!.logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-    const adds = thinLog.filter((l) => l['msg'] === 'call' && l['verb'] === 'ADD');
-    const phases = new Map<string, number[]>();
-    for (const l of adds) for (const [k, v] of Object.entries((l['phases'] as Record<string, number> | undefined) ?? {})) phases.set(k, [...(phases.get(k) ?? []), v]);
-    for (const l of thinLog.filter((x) => x['msg'] === 'delegate' && x['verb'] === 'ADD')) {
-      const k = `delegate ${String(l['type'])}`;
-      phases.set(k, [...(phases.get(k) ?? []), l['ms'] as number]);
+    // Where our ADD spends its time, from its own "call" and "delegate" lines.
+    for (const s of setups.slice(0, 2)) {
+      const log = readFileSync(s.logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const adds = log.filter((l) => l['msg'] === 'call' && l['verb'] === 'ADD');
+      const phases = new Map<string, number[]>();
+      for (const l of adds) for (const [k, v] of Object.entries((l['phases'] as Record<string, number> | undefined) ?? {})) phases.set(k, [...(phases.get(k) ?? []), v]);
+      for (const l of log.filter((x) => x['msg'] === 'delegate' && x['verb'] === 'ADD')) {
+        const k = `delegate ${String(l['type'])}`;
+        phases.set(k, [...(phases.get(k) ?? []), l['ms'] as number]);
+      }
+      const from = s.p.kind === 'thin' ? 'process start' : "the request's arrival in the daemon";
+      console.log(`\n${s.p.label} ADD, p50 per phase (ms, its own timing lines; "call" counts from ${from}):`);
+      console.log(`  call ${stats(adds.map((l) => l['ms'] as number)).p50.toFixed(1)}  ·  ${[...phases].map(([k, v]) => `${k} ${stats(v).p50.toFixed(1)}`).join('  ·  ')}`);
+      if (s.socket) console.log(`  daemon /healthz: ${JSON.stringify(await healthOf(s.socket))}`);
     }
-    console.log(`\nours thin ADD, p50 per phase (ms, its own timing lines; "call" counts from process start):`);
-    console.log(`  call ${stats(adds.map((l) => l['ms'] as number)).p50.toFixed(1)}  ·  ${[...phases].map(([k, v]) => `${k} ${stats(v).p50.toFixed(1)}`).join('  ·  ')}`);
 
     // Daemon memory after rssPods pods through it.
     for (const s of setups.filter((x) => x.daemonPid !== undefined)) {

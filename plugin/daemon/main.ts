@@ -82,6 +82,8 @@ async function main(): Promise<void> {
       apiServer: access?.server ?? null,
       watches: Object.fromEntries(collections.map((c) => [c.label, { synced: c.synced, objects: c.size, ...(c.lastError ? { lastError: c.lastError } : {}) }])),
       cacheReads: api ? { hits: api.hits, misses: api.misses } : null,
+      // Connections the calls' client opened: more than a handful means keep-alive is not holding.
+      apiConnections: client ? { opened: client.connections, ms: Math.round(client.connectMs) } : null,
       rssBytes: process.memoryUsage.rss(),
     }),
   });

@@ -53,7 +53,8 @@ export function baseHeaders(access: KubeAccess): Record<string, string> {
 
 export class KubeClient {
   private readonly agent: Agent;
-  /** Time spent opening connections (TCP connect + TLS handshake), summed, ms. */
+  /** Connections opened (TCP connect + TLS handshake) and the time they took, summed, ms. */
+  connections = 0;
   connectMs = 0;
   /**
    * `maxSockets`: the thin plugin keeps one connection (a second TLS handshake costs more than waiting
@@ -97,7 +98,11 @@ export class KubeClient {
         });
       });
       req.on('socket', (socket) => {
-        if (!req.reusedSocket) socket.once('secureConnect', () => (this.connectMs += performance.now() - begun));
+        if (req.reusedSocket) return;
+        socket.once('secureConnect', () => {
+          this.connections++;
+          this.connectMs += performance.now() - begun;
+        });
       });
       req.on('timeout', () => req.destroy(Object.assign(new Error(`timeout after ${this.timing.requestTimeoutMs} ms`), { code: 'ETIMEDOUT' })));
       req.on('error', (e: NodeJS.ErrnoException) => reject(new TransportError(`${e.code ?? ''} ${e.message}`.trim(), RETRYABLE_CODES.has(e.code ?? ''))));
