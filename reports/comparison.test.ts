@@ -38,7 +38,8 @@ describe('compareRuns', () => {
       'features/x.feature: s1 [extended:default-route] passed in A but failed in B',
       'host DEL p50 13 ms in B vs 10 ms in A: ×1.3 (allowed ×1.25)',
     ]);
-    expect(c.scenarios[1]).toMatchObject({ a: 'passed', b: 'skipped', regression: false });
+    expect(c.scenarios[1]).toMatchObject({ a: 'passed', b: 'skipped', regression: false, bWhy: 'no ipvlan' });
+    expect(c.scenarios[1]?.aWhy).toBeUndefined();
     const text = formatComparison(c);
     expect(text).toContain('B regressed against A:');
     expect(text).toContain('passed   → failed   [extended:default-route] features/x.feature: s1   REGRESSION');
@@ -63,12 +64,13 @@ describe('compareRuns', () => {
 
   it('renders a page with the header, the verdict and coloured regression rows', () => {
     const a = snapshot('A', [result('<s1>', 'PASSED')], calls('ADD', 'host', [10, 10, 10, 10, 10]));
-    const b = snapshot('B', [result('<s1>', 'FAILED')], calls('ADD', 'host', [10, 10, 10, 10, 10]));
+    const b = snapshot('B', [result('<s1>', 'FAILED', ['@core'], { error: 'pod "a" has no net1\n    expected net1' })], calls('ADD', 'host', [10, 10, 10, 10, 10]));
     const page = renderComparisonHtml(compareRuns(a, b, fixed), 'A vs B');
     expect(page).toContain('<dt>machine</dt><dd>ci-box</dd>');
     expect(page).toContain('<dt>date</dt><dd>2026-11-30T23:00:00.000Z</dd>');
     expect(page).toContain('class="verdict bad"');
-    expect(page).toContain('<tr class="regression"><td>core</td><td class="name">features/x.feature: &lt;s1&gt;</td><td class="pass">passed</td><td class="fail">failed</td></tr>');
+    expect(page).toContain('<tr class="regression"><td>core</td><td class="name">features/x.feature: &lt;s1&gt;</td><td class="pass">passed</td>' +
+      '<td class="fail">failed<div class="why">pod &quot;a&quot; has no net1</div></td></tr>');
     expect(page).not.toMatch(/<script|src="http/);
   });
 });

@@ -59,6 +59,9 @@ export interface ScenarioComparison {
   b: Verdict | null;
   /** Passed in A, failed in B. */
   regression: boolean;
+  /** Why it failed or was skipped, per side (the first line of the failure, or the skip reason). */
+  aWhy?: string;
+  bWhy?: string;
 }
 
 export interface LatencyFigures {
@@ -113,6 +116,8 @@ function levelLabel(tags: readonly string[]): string {
   return 'level' in found ? found.level : 'no level';
 }
 
+const whyNotPassed = (r: ScenarioResult): string | undefined => (r.status === 'PASSED' ? undefined : r.reason ?? r.error?.split('\n')[0] ?? r.status);
+
 const ratio = (b: number, a: number): number | null => (a > 0 ? Math.round((b / a) * 100) / 100 : null);
 
 export function machineDescription(): string {
@@ -129,7 +134,12 @@ export function compareRuns(a: RunSnapshot, b: RunSnapshot, options: { maxLatenc
     const rb = bById.get(scenario);
     const va = ra ? verdictOf(ra) : null;
     const vb = rb ? verdictOf(rb) : null;
-    return { scenario, level: levelLabel((ra ?? rb)?.tags ?? []), a: va, b: vb, regression: va === 'passed' && vb === 'failed' };
+    const aWhy = ra ? whyNotPassed(ra) : undefined;
+    const bWhy = rb ? whyNotPassed(rb) : undefined;
+    return {
+      scenario, level: levelLabel((ra ?? rb)?.tags ?? []), a: va, b: vb, regression: va === 'passed' && vb === 'failed',
+      ...(aWhy ? { aWhy } : {}), ...(bWhy ? { bWhy } : {}),
+    };
   });
 
   const key = (s: { environment: Environment; op: string }) => `${s.environment} ${s.op}`;
@@ -187,7 +197,10 @@ export function formatComparison(c: Comparison): string {
   const lines = ['', `${c.a.label}: ${c.a.build}   ${c.b.label}: ${c.b.build}`];
   const differing = c.scenarios.filter((s) => s.a !== s.b);
   lines.push(`Scenarios: ${c.scenarios.length}, ${differing.length} with different verdicts`);
-  for (const s of differing) lines.push(`  ${(s.a ?? 'not run').padEnd(8)} → ${(s.b ?? 'not run').padEnd(8)} [${s.level}] ${s.scenario}${s.regression ? '   REGRESSION' : ''}`);
+  for (const s of differing) {
+    lines.push(`  ${(s.a ?? 'not run').padEnd(8)} → ${(s.b ?? 'not run').padEnd(8)} [${s.level}] ${s.scenario}${s.regression ? '   REGRESSION' : ''}`);
+    if (s.bWhy) lines.push(`                        ↳ ${s.bWhy}`);
+  }
   lines.push('CNI latency per environment (B/A of p50 and p95):');
   for (const l of c.latency) {
     lines.push(`  ${l.environment.padEnd(4)} ${l.op.padEnd(6)} ${c.a.label}: ${fmtFigures(l.a)}   ${c.b.label}: ${fmtFigures(l.b)}   ${fmtRatio(l.p50Ratio)} / ${fmtRatio(l.p95Ratio)}${l.regression ? '   REGRESSION' : ''}`);
@@ -203,10 +216,11 @@ const VERDICT_CLASS: Record<Verdict, string> = { passed: 'pass', failed: 'fail',
 
 /** A self-contained page for people: header, verdict, scenario table, latency table. */
 export function renderComparisonHtml(c: Comparison, title: string): string {
-  const cell = (v: Verdict | null) => (v ? `<td class="${VERDICT_CLASS[v]}">${v}</td>` : '<td class="none">not run</td>');
+  const cell = (v: Verdict | null, why: string | undefined) =>
+    (v ? `<td class="${VERDICT_CLASS[v]}">${v}${why ? `<div class="why">${escapeHtml(why)}</div>` : ''}</td>` : '<td class="none">not run</td>');
   const scenarioRows = c.scenarios.map((s) => {
     const cls = s.regression ? 'regression' : s.a !== s.b ? 'changed' : '';
-    return `<tr class="${cls}"><td>${escapeHtml(s.level)}</td><td class="name">${escapeHtml(s.scenario)}</td>${cell(s.a)}${cell(s.b)}</tr>`;
+    return `<tr class="${cls}"><td>${escapeHtml(s.level)}</td><td class="name">${escapeHtml(s.scenario)}</td>${cell(s.a, s.aWhy)}${cell(s.b, s.bWhy)}</tr>`;
   }).join('\n');
   const ratioCell = (r: number | null, judged: boolean) => {
     const cls = r === null ? '' : r > 1 + c.maxLatencyRegression ? (judged ? 'slower' : 'slower-unjudged') : r < 1 - c.maxLatencyRegression ? 'faster' : '';
@@ -228,7 +242,7 @@ export function renderComparisonHtml(c: Comparison, title: string): string {
 <style>
 body{font-family:sans-serif;margin:24px;color:#222;max-width:1200px}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px}th{background:#f3f3f3}
-td.name{max-width:640px}.pass{color:#176f2c}.fail{color:#b00020;font-weight:bold}.skip{color:#8a6d00}.none{color:#888}
+td.name{max-width:560px}td .why{font-weight:normal;color:#555;font-size:12px;max-width:320px}.pass{color:#176f2c}.fail{color:#b00020;font-weight:bold}.skip{color:#8a6d00}.none{color:#888}
 tr.regression{background:#fde2e4}tr.changed{background:#fff6d6}td.slower{background:#f8b4b4;font-weight:bold}td.slower-unjudged{background:#fde2e4}td.faster{background:#d4f4dd}
 .verdict{padding:8px 12px;border-radius:4px}.ok{background:#d4f4dd}.bad{background:#fde2e4}dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px}dt{font-weight:bold}
 </style></head><body>
