@@ -8,7 +8,7 @@ import type { ApiResponse } from '../k8s/client.ts';
 import { Logger } from '../multus/log.ts';
 import { writeMultusConfig } from './autoconfig.ts';
 import { parseDaemonConfig } from './config.ts';
-import { parseShimBody, parseUpstreamBody } from './server.ts';
+import { parseShimRequest, parseUpstreamBody } from './server.ts';
 import { CachingApi, WatchedCollection } from './watch-cache.ts';
 
 describe('daemon config', () => {
@@ -57,10 +57,11 @@ describe('multusConfigFile "auto"', () => {
 });
 
 describe('requests', () => {
-  it('splits the shim body into CNI variables and stdin, ignoring other variables', () => {
-    const body = Buffer.from('CNI_COMMAND=ADD\0CNI_ARGS=K8S_POD_NAME=a;X=b=c\0PATH=/evil\0CNI_NETNS=\0\0{"cniVersion":"1.0.0"}');
-    expect(parseShimBody(body)).toEqual({ env: { CNI_COMMAND: 'ADD', CNI_ARGS: 'K8S_POD_NAME=a;X=b=c', CNI_NETNS: '' }, stdin: '{"cniVersion":"1.0.0"}' });
-    expect(() => parseShimBody(Buffer.from('CNI_COMMAND=ADD'))).toThrow('no end of the variables');
+  it('takes the CNI variables of a shim request from its headers (UTF-8 bytes kept) and the config from its body', () => {
+    const netns = Buffer.from('/run/netns/pöd', 'utf8').toString('latin1');
+    const parsed = parseShimRequest({ 'cni-command': 'ADD', 'cni-args': 'K8S_POD_NAME=a;X=b=c', 'cni-netns': netns, 'x-other': 'ignored' }, Buffer.from('{"cniVersion":"1.0.0"}'));
+    expect(parsed).toEqual({ env: { CNI_COMMAND: 'ADD', CNI_ARGS: 'K8S_POD_NAME=a;X=b=c', CNI_NETNS: '/run/netns/pöd' }, stdin: '{"cniVersion":"1.0.0"}' });
+    expect(() => parseShimRequest({ 'cni-command': ['ADD', 'DEL'] as unknown as string }, Buffer.alloc(0))).toThrow('header cni-command given 2 times');
   });
 
   it("reads upstream multus-shim's JSON request (config in base64)", () => {

@@ -1,11 +1,12 @@
 // The daemon's HTTP API on its unix socket:
-//   POST /shim     our shim (daemon/shim.sh): body = NUL-terminated "CNI_X=value" entries, an empty
-//                  entry, then the CNI config; answer = exactly what the plugin prints on stdout, with
-//                  200 for success and 400 for a CNI error object.
+//   POST /shim     our shim (daemon/shim.sh): the CNI variables as headers (CNI-Command,
+//                  CNI-ContainerID, CNI-Netns, CNI-Ifname, CNI-Args, CNI-Path), the config as the body;
+//                  answer = exactly what the plugin prints on stdout, 200 for success, 400 for a CNI
+//                  error object.
 //   POST /cni      upstream multus-shim's request ({"env": {...}, "config": <base64>}); answer as
 //                  upstream's daemon: 200 with {"Result": <1.0.0 result>} (ADD) or empty, 400 with text.
 //   GET  /healthz  200 with the daemon's state (API, watch caches, calls in flight, RSS).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { handleCall, type CallOutcome } from '../call.ts';
 import { convertResult } from '../cni/result.ts';
 import type { CallServices } from '../multus/run.ts';
@@ -26,22 +27,25 @@ interface ParsedRequest {
 
 const CNI_VARS = ['CNI_COMMAND', 'CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME', 'CNI_ARGS', 'CNI_PATH'];
 
-export function parseShimBody(body: Buffer): ParsedRequest {
+/** Header of each CNI variable in a /shim request (HTTP header names are case-insensitive). */
+const SHIM_HEADERS: Record<string, string> = {
+  'cni-command': 'CNI_COMMAND',
+  'cni-containerid': 'CNI_CONTAINERID',
+  'cni-netns': 'CNI_NETNS',
+  'cni-ifname': 'CNI_IFNAME',
+  'cni-args': 'CNI_ARGS',
+  'cni-path': 'CNI_PATH',
+};
+
+export function parseShimRequest(headers: IncomingHttpHeaders, body: Buffer): ParsedRequest {
   const env: Record<string, string> = {};
-  let pos = 0;
-  for (;;) {
-    const end = body.indexOf(0, pos);
-    if (end < 0) throw new Error('request has no end of the variables (an empty NUL-terminated entry)');
-    const entry = body.subarray(pos, end).toString('utf8');
-    pos = end + 1;
-    if (entry === '') break;
-    const eq = entry.indexOf('=');
-    if (eq <= 0) throw new Error(`malformed variable entry "${entry.slice(0, 40)}"`);
-    const name = entry.slice(0, eq);
-    // Only the CNI variables: the daemon's own environment (PATH, …) is not the shim's to set.
-    if (CNI_VARS.includes(name)) env[name] = entry.slice(eq + 1);
+  for (const [header, name] of Object.entries(SHIM_HEADERS)) {
+    const v = headers[header];
+    if (Array.isArray(v)) throw new Error(`header ${header} given ${v.length} times`);
+    // Node reads header bytes as latin1; the shim sent the variables' bytes as they are (UTF-8 paths).
+    if (v) env[name] = Buffer.from(v, 'latin1').toString('utf8');
   }
-  return { env, stdin: body.subarray(pos).toString('utf8') };
+  return { env, stdin: body.toString('utf8') };
 }
 
 export function parseUpstreamBody(body: Buffer): ParsedRequest {
@@ -111,7 +115,7 @@ export function createDaemonServer(opts: DaemonServerOptions): Server & { inFlig
           const body = await readBody(req);
           let parsed: ParsedRequest;
           try {
-            parsed = path === '/shim' ? parseShimBody(body) : parseUpstreamBody(body);
+            parsed = path === '/shim' ? parseShimRequest(req.headers, body) : parseUpstreamBody(body);
           } catch (e) {
             send(res, 400, path === '/shim' ? JSON.stringify({ cniVersion: '1.0.0', code: 4, msg: `bad request from the shim: ${(e as Error).message}` }) : (e as Error).message, 'text/plain');
             return;

@@ -45,14 +45,19 @@ STATUS | VERSION) max=${MULTUS_SHIM_STATUS_TIMEOUT:-15} ;;
 *) max=${MULTUS_SHIM_TIMEOUT:-110} ;;
 esac
 
-out=$(
-  {
-    printf '%s\0' "CNI_COMMAND=${CNI_COMMAND-}" "CNI_CONTAINERID=${CNI_CONTAINERID-}" "CNI_NETNS=${CNI_NETNS-}" \
-      "CNI_IFNAME=${CNI_IFNAME-}" "CNI_ARGS=${CNI_ARGS-}" "CNI_PATH=${CNI_PATH-}" ''
-    printf '%s' "$conf"
-  } | curl --silent --unix-socket "$sock" --connect-timeout 2 --max-time "$max" --fail-with-body \
-    -H 'Content-Type: application/octet-stream' --data-binary @- http://multus-daemon/shim
-)
+# The CNI variables go as request headers, the config as the body: no pipeline, so the only processes
+# are cat and curl. A leading space keeps curl from reading a config that starts with "@" as a file
+# name (JSON allows it); a config beyond what one argument may hold goes through a pipe instead.
+case $conf in @*) conf=" $conf" ;; esac
+set -- --silent --unix-socket "$sock" --connect-timeout 2 --max-time "$max" --fail-with-body \
+  -H 'Expect:' -H 'Content-Type: application/json' \
+  -H "CNI-Command: ${CNI_COMMAND-}" -H "CNI-ContainerID: ${CNI_CONTAINERID-}" -H "CNI-Netns: ${CNI_NETNS-}" \
+  -H "CNI-Ifname: ${CNI_IFNAME-}" -H "CNI-Args: ${CNI_ARGS-}" -H "CNI-Path: ${CNI_PATH-}" http://multus-daemon/shim
+if [ ${#conf} -lt 100000 ]; then
+  out=$(curl "$@" --data-binary "$conf")
+else
+  out=$(printf '%s' "$conf" | curl "$@" --data-binary @-)
+fi
 rc=$?
 case $rc in
 0)
