@@ -12,7 +12,7 @@ const stream = lines(
   { testCase: { id: 't4', pickleId: 'p4' } }, { testCase: { id: 't5', pickleId: 'p5' } },
   { testCaseStarted: { id: 's1', testCaseId: 't1', timestamp: { seconds: 100, nanos: 0 } } }, step('s1', 'PASSED'), step('s1', 'PASSED'),
   { testCaseFinished: { testCaseStartedId: 's1', timestamp: { seconds: 102, nanos: 500_000_000 } } },
-  { testCaseStarted: { id: 's2', testCaseId: 't2' } }, step('s2', 'PASSED'), step('s2', 'FAILED', 'pod "a" has no interface net1\n    at E2EWorld.podLink (steps/world.ts:1:1)'), step('s2', 'SKIPPED'),
+  { testCaseStarted: { id: 's2', testCaseId: 't2' } }, step('s2', 'PASSED'), step('s2', 'FAILED', 'pod "a" has no interface net1\n\n  expected net1\n    at E2EWorld.podLink (steps/world.ts:1:1)'), step('s2', 'SKIPPED'),
   { testCaseFinished: { testCaseStartedId: 's2' } },
   { testCaseStarted: { id: 's3', testCaseId: 't3' } },
   { attachment: { testCaseStartedId: 's3', body: 'skipped: needs ipvlan: no kernel support', mediaType: 'text/x.cucumber.log+plain' } },
@@ -29,7 +29,7 @@ describe('scenarioResultsFromNdjson', () => {
       ['passes', 'PASSED', 'vm'], ['fails', 'FAILED', 'vm'], ['skipped with reason', 'SKIPPED', 'vm'],
       ['undefined step', 'UNDEFINED', 'vm'], ['silently skipped', 'SKIPPED', 'vm'],
     ]);
-    expect(results[1]?.error).toBe('pod "a" has no interface net1');
+    expect(results[1]?.error).toBe('pod "a" has no interface net1\n\n  expected net1');
     expect(results[2]?.reason).toBe('needs ipvlan: no kernel support');
   });
 
@@ -55,6 +55,7 @@ describe('scenarioResultsFromNdjson', () => {
     expect(text).toContain('SKIPPED   vm   features/x.feature: skipped with reason');
     expect(text).toContain('↳ needs ipvlan: no kernel support');
     expect(text).toContain('SKIPPED (no reason given: counts as a failure)');
+    expect(text).toContain('↳ pod "a" has no interface net1\n            ↳   expected net1\n'); // blank lines left out
     expect(text).toContain('5 scenarios: 1 passed, 2 skipped, 1 failed, 1 undefined/pending/ambiguous; 3 not ok');
   });
 

@@ -123,7 +123,7 @@ export function formatSummary(results: readonly ScenarioResult[], groups: readon
       const label = r.status === 'SKIPPED' && !r.reason ? 'SKIPPED (no reason given: counts as a failure)' : r.status;
       lines.push(`  ${label.padEnd(9)} ${r.where.padEnd(4)} ${scenarioId(r)}`);
       if (r.reason) lines.push(`            ↳ ${r.reason}`);
-      if (r.error && r.status !== 'PASSED') lines.push(...r.error.split('\n').map((l) => `            ↳ ${l}`));
+      if (r.error && r.status !== 'PASSED') lines.push(...r.error.split('\n').filter((l) => l.trim() !== '').map((l) => `            ↳ ${l}`));
     }
   }
   const count = (s: ScenarioStatus) => results.filter((r) => r.status === s).length;
