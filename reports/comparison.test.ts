@@ -32,14 +32,18 @@ describe('compareRuns', () => {
 
   it('names a scenario that passed in A and failed in B, and an op whose p50 grew beyond the threshold', () => {
     const a = snapshot('A', [result('s1', 'PASSED', ['@extended:default-route']), result('s2', 'PASSED')], calls('DEL', 'host', [10, 10, 10, 10, 10]));
-    const b = snapshot('B', [result('s1', 'FAILED', ['@extended:default-route']), result('s2', 'SKIPPED', ['@core'], { reason: 'no ipvlan' })], calls('DEL', 'host', [13, 13, 13, 13, 13]));
+    const b = snapshot('B', [result('s1', 'FAILED', ['@extended:default-route'], { error: 'AssertionError [ERR_ASSERTION]: pod "a" left things behind:\n\n  10.1.0.5/24 on eth0\n  more' }),
+      result('s2', 'SKIPPED', ['@core'], { reason: 'no ipvlan' })], calls('DEL', 'host', [13, 13, 13, 13, 13]));
     const c = compareRuns(a, b, fixed);
     expect(c.regressions).toEqual([
       'features/x.feature: s1 [extended:default-route] passed in A but failed in B',
       'host DEL p50 13 ms in B vs 10 ms in A: ×1.3 (allowed ×1.25)',
     ]);
-    expect(c.scenarios[1]).toMatchObject({ a: 'passed', b: 'skipped', regression: false, bWhy: 'no ipvlan' });
-    expect(c.scenarios[1]?.aWhy).toBeUndefined();
+    // core first, then extended, whatever the ids say
+    expect(c.scenarios.map((s) => s.level)).toEqual(['core', 'extended:default-route']);
+    expect(c.scenarios[0]).toMatchObject({ a: 'passed', b: 'skipped', regression: false, bWhy: 'no ipvlan' });
+    expect(c.scenarios[0]?.aWhy).toBeUndefined();
+    expect(c.scenarios[1]?.bWhy).toBe('pod "a" left things behind: 10.1.0.5/24 on eth0');
     const text = formatComparison(c);
     expect(text).toContain('B regressed against A:');
     expect(text).toContain('passed   → failed   [extended:default-route] features/x.feature: s1   REGRESSION');
@@ -70,7 +74,7 @@ describe('compareRuns', () => {
     expect(page).toContain('<dt>date</dt><dd>2026-11-30T23:00:00.000Z</dd>');
     expect(page).toContain('class="verdict bad"');
     expect(page).toContain('<tr class="regression"><td>core</td><td class="name">features/x.feature: &lt;s1&gt;</td><td class="pass">passed</td>' +
-      '<td class="fail">failed<div class="why">pod &quot;a&quot; has no net1</div></td></tr>');
+      '<td class="fail">failed<div class="why">pod &quot;a&quot; has no net1 expected net1</div></td></tr>');
     expect(page).not.toMatch(/<script|src="http/);
   });
 });

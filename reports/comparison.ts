@@ -116,7 +116,16 @@ function levelLabel(tags: readonly string[]): string {
   return 'level' in found ? found.level : 'no level';
 }
 
-const whyNotPassed = (r: ScenarioResult): string | undefined => (r.status === 'PASSED' ? undefined : r.reason ?? r.error?.split('\n')[0] ?? r.status);
+/** The skip reason, or the failure's first two lines without the assertion's class name (often "…:" then the detail). */
+function whyNotPassed(r: ScenarioResult): string | undefined {
+  if (r.status === 'PASSED') return undefined;
+  if (r.reason) return r.reason;
+  const lines = (r.error ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  return lines.length > 0 ? lines.slice(0, 2).join(' ').replace(/^AssertionError \[ERR_ASSERTION\]: /, '') : r.status;
+}
+
+/** core, extended:* (by feature), quality, then scenarios without a level. */
+const levelRank = (level: string): number => (level === 'core' ? 0 : level.startsWith('extended:') ? 1 : level === 'quality' ? 2 : 3);
 
 const ratio = (b: number, a: number): number | null => (a > 0 ? Math.round((b / a) * 100) / 100 : null);
 
@@ -159,6 +168,7 @@ export function compareRuns(a: RunSnapshot, b: RunSnapshot, options: { maxLatenc
       };
     })
     .filter((c) => c.a !== null || c.b !== null);
+  scenarios.sort((x, y) => levelRank(x.level) - levelRank(y.level) || x.level.localeCompare(y.level) || x.scenario.localeCompare(y.scenario));
 
   const regressions = [
     ...scenarios.filter((s) => s.regression).map((s) => `${s.scenario} [${s.level}] passed in ${a.label} but failed in ${b.label}`),
