@@ -218,7 +218,7 @@ export async function runCommand(cmd: RunCommand, progress: Progress): Promise<n
   const latency = await writeLatencyReport(cmd.reportsDir, runs);
   const conformanceFile = path.join(cmd.reportsDir, 'conformance.json');
   await writeFile(conformanceFile, `${JSON.stringify({ ...conformance, ...(match ? { expectations: match } : {}) }, null, 2)}\n`);
-  await writeFile(path.join(cmd.reportsDir, 'junit.xml'), renderJunit(results));
+  await writeFile(path.join(cmd.reportsDir, 'junit.xml'), renderJunit(results, match));
   await addGlobalAttachments(allureDir, [
     { name: 'Conformance (JSON)', path: conformanceFile, type: 'application/json' },
     { name: 'CNI latency (JSON)', path: latency.json, type: 'application/json' },

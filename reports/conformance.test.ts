@@ -113,6 +113,23 @@ describe('renderJunit', () => {
   });
 });
 
+describe('renderJunit with an expectation match', () => {
+  it('reports expected failures as skipped and unexpected passes as failures, as pytest does for xfail', () => {
+    const expected = { scenario: 'features/x.feature: known', class: 'upstream-bug' as const, reason: 'DEL leaks the address', reference: 'https://example.org/1' };
+    const passing = { scenario: 'features/x.feature: fixed', class: 'quality' as const, reason: 'message lacks the key', reference: 'https://example.org/2' };
+    const results = [result('known', ['@core'], 'FAILED', { error: 'left things behind' }), result('fixed', ['@quality'], 'PASSED'), result('new', ['@core'], 'FAILED')];
+    const xml = renderJunit(results, {
+      file: 'e.yaml', build: 'b', matches: false, failOnSkip: false, unexpectedFailures: [{ scenario: 'features/x.feature: new', status: 'FAILED' }],
+      unexpectedPasses: [{ ...passing, status: 'PASSED' }], expectedFailures: [{ ...expected, status: 'FAILED' }], unexpectedSkips: [], notExercised: [],
+    });
+    expect(xml).toContain('<skipped type="expected-failure" message="expected failure (upstream-bug): DEL leaks the address https://example.org/1"/>');
+    expect(xml).toContain('<system-out>left things behind</system-out>');
+    expect(xml).toContain('<failure type="unexpected-pass" message="listed as an expected failure (quality) but passed">');
+    expect(xml).toContain('<testsuite name="core" tests="2" failures="1" skipped="1"');
+    expect(xml).toContain('<testsuite name="quality" tests="1" failures="1" skipped="0"');
+  });
+});
+
 describe('labelConformanceLevels', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'allure-levels-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,6 +3,11 @@
 // so the level is nowhere. Here every level is a <testsuite> ("core", "extended:default-route",
 // "quality"), the level is each testcase's classname (the column GitLab and Jenkins list and group by),
 // and the feature, scenario id and environment ride along as testcase properties.
+// With an expectation file the XML follows the gate, as pytest's junitxml does for xfail/strict xpass:
+// an expected failure is <skipped type="expected-failure"> (with the failure as system-out), an
+// unexpected pass is a <failure type="unexpected-pass">, so a CI that marks builds by JUnit failures
+// agrees with `run --expect`.
+import type { ExpectationMatch } from '../expectations/expectations.ts';
 import { levelOf } from './conformance.ts';
 import { scenarioId, scenarioOk, type ScenarioResult } from './summary.ts';
 
@@ -13,20 +18,39 @@ const INVALID_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
 const xml = (s: string): string =>
   s.replace(INVALID_XML, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-function testcase(r: ScenarioResult, level: string, levelProblem: string | undefined): string {
+type Listed = Map<string, { class: string; reason: string; reference: string }>;
+
+function testcase(r: ScenarioResult, level: string, levelProblem: string | undefined, listed: Listed): string {
   const properties = [['level', level], ['feature', r.feature], ['scenario', scenarioId(r)], ['environment', r.where]]
     .map(([name, value]) => `        <property name="${name}" value="${xml(value ?? '')}"/>`).join('\n');
   const body: string[] = [`      <properties>\n${properties}\n      </properties>`];
+  const entry = listed.get(scenarioId(r));
+  const skippedWithReason = r.status === 'SKIPPED' && r.reason !== undefined;
   if (levelProblem) body.push(`      <failure type="level-tag" message="${xml(levelProblem)}">${xml(`${levelProblem}: give the scenario or its Feature exactly one of @core, @extended:<feature>, @quality`)}</failure>`);
-  else if (r.status === 'SKIPPED' && r.reason) body.push(`      <skipped message="${xml(r.reason)}"/>`);
-  else if (!scenarioOk(r)) {
+  else if (skippedWithReason) body.push(`      <skipped message="${xml(r.reason ?? '')}"/>`);
+  else if (entry && r.status === 'PASSED') {
+    body.push(`      <failure type="unexpected-pass" message="${xml(`listed as an expected failure (${entry.class}) but passed`)}">${xml(`${entry.reason}\n${entry.reference}`)}</failure>`);
+  } else if (entry) {
+    body.push(`      <skipped type="expected-failure" message="${xml(`expected failure (${entry.class}): ${entry.reason} ${entry.reference}`)}"/>`,
+      `      <system-out>${xml(r.error ?? r.status)}</system-out>`);
+  } else if (!scenarioOk(r)) {
     const message = r.error?.split('\n')[0] ?? (r.status === 'SKIPPED' ? 'skipped without a reason' : r.status);
     body.push(`      <failure type="${r.status}" message="${xml(message)}">${xml(r.error ?? message)}</failure>`);
   }
   return `    <testcase classname="${xml(level)}" name="${xml(`${r.feature}: ${r.name}`)}" file="${xml(r.uri)}" time="${r.seconds}">\n${body.join('\n')}\n    </testcase>`;
 }
 
-export function renderJunit(results: readonly ScenarioResult[]): string {
+/** Whether a testcase counts as failed / skipped, consistently with what testcase() wrote. */
+function outcome(r: ScenarioResult, levelProblem: string | undefined, listed: Listed): 'failed' | 'skipped' | 'passed' {
+  const entry = listed.get(scenarioId(r));
+  if (levelProblem !== undefined) return 'failed';
+  if (r.status === 'SKIPPED' && r.reason !== undefined) return 'skipped';
+  if (entry) return r.status === 'PASSED' ? 'failed' : 'skipped';
+  return scenarioOk(r) ? 'passed' : 'failed';
+}
+
+export function renderJunit(results: readonly ScenarioResult[], match?: ExpectationMatch): string {
+  const listed: Listed = new Map([...(match?.expectedFailures ?? []), ...(match?.unexpectedPasses ?? [])].map((e) => [e.scenario, e]));
   const suites = new Map<string, string[]>();
   const failures = new Map<string, number>();
   const skips = new Map<string, number>();
@@ -35,10 +59,10 @@ export function renderJunit(results: readonly ScenarioResult[]): string {
     const found = levelOf(r.tags);
     const level = 'level' in found ? found.level : NO_LEVEL;
     const problem = 'problem' in found ? found.problem : undefined;
-    suites.set(level, [...(suites.get(level) ?? []), testcase(r, level, problem)]);
-    const failed = problem !== undefined || !scenarioOk(r);
-    if (failed) failures.set(level, (failures.get(level) ?? 0) + 1);
-    else if (r.status === 'SKIPPED') skips.set(level, (skips.get(level) ?? 0) + 1);
+    suites.set(level, [...(suites.get(level) ?? []), testcase(r, level, problem, listed)]);
+    const verdict = outcome(r, problem, listed);
+    if (verdict === 'failed') failures.set(level, (failures.get(level) ?? 0) + 1);
+    else if (verdict === 'skipped') skips.set(level, (skips.get(level) ?? 0) + 1);
     times.set(level, (times.get(level) ?? 0) + r.seconds);
   }
   const order = (level: string) => (level === 'core' ? 0 : level.startsWith('extended:') ? 1 : level === 'quality' ? 2 : 3);
