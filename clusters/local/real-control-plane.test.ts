@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -86,5 +86,7 @@ describe.skipIf(skipReason !== undefined)('local cluster on a real kube-apiserve
       await cluster.destroy();
     }
     expect(await leftovers('lt-real')).toEqual([]);
+    // Its logs (etcd.log, kube-apiserver.log) go too, and with them the work dir.
+    expect(existsSync(workDir)).toBe(false);
   }, 180_000);
 });

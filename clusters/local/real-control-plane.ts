@@ -49,7 +49,7 @@ export async function startRealControlPlane(opts: {
   binaries: ControlPlaneBinaries;
   /** Holds certs, keys and etcd data; its name must contain the cluster prefix. */
   dir: string;
-  /** Where etcd.log and kube-apiserver.log go (kept after destroy). */
+  /** Where etcd.log and kube-apiserver.log go (removed by destroy like the other logs; exportLogs copies them). */
   logDir: string;
   sans: string[];
   onProcess: (ref: ProcessRef) => void;
