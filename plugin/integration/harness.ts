@@ -310,8 +310,9 @@ export class TestBed {
     return out;
   }
 
+  /** Cache entries (dot files, such as the kept TLS session, are not). */
   cacheFiles(): string[] {
-    return existsSync(this.cniDir) ? readdirSync(this.cniDir) : [];
+    return existsSync(this.cniDir) ? readdirSync(this.cniDir).filter((f) => !f.startsWith('.')) : [];
   }
 
   logLines(): Record<string, unknown>[] {

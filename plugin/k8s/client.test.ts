@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -78,5 +78,31 @@ describe('Kubernetes HTTPS client', () => {
     const untrusted = new KubeClient({ server: url, token: 'tok', insecure: false });
     await expect(untrusted.call('GET', '/x')).rejects.toMatchObject({ code: 101, message: expect.stringMatching(/certificate/i) });
     untrusted.close();
+  });
+
+  it('keeps the TLS session in its session file, so the next process resumes it; a stale file only costs a full handshake', async () => {
+    behaviour.mode = 'ok';
+    const file = join(dir, 'tls-session');
+    const access = { server: url, ca: cert, token: 'tok', insecure: false };
+    const counts: [number, number][] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = new KubeClient(access, undefined, 1, file);
+      expect((await c.call('GET', '/api/v1/pods')).status).toBe(200);
+      // The ticket arrives after the handshake; give it the moment it needs.
+      await new Promise((r) => setTimeout(r, 50));
+      counts.push([c.connections, c.resumed]);
+      c.close();
+    }
+    expect(counts).toEqual([
+      [1, 0],
+      [1, 1],
+      [1, 1],
+    ]);
+    // A session kept for another server is not offered to this one.
+    writeFileSync(file, readFileSync(file, 'utf8').replace(url, 'https://198.18.0.1:6443'));
+    const fresh = new KubeClient(access, undefined, 1, file);
+    expect((await fresh.call('GET', '/api/v1/pods')).status).toBe(200);
+    expect([fresh.connections, fresh.resumed]).toEqual([1, 0]);
+    fresh.close();
   });
 });

@@ -1,6 +1,8 @@
 // A small Kubernetes REST client over node:https: short per-request timeouts and a bounded retry
 // budget for refused connections and 5xx, as upstream Multus has while it waits for the pod.
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Agent, request, type AgentOptions } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import type { KubeAccess } from './kubeconfig.ts';
 import { statusMessage } from './status-message.ts';
@@ -30,6 +32,16 @@ class TransportError extends Error {
   }
 }
 
+/** The TLS session kept in `file` for `server`, when there is one. */
+function readSession(file: string, server: string): Buffer | undefined {
+  try {
+    const kept = JSON.parse(readFileSync(file, 'utf8')) as { server?: unknown; session?: unknown };
+    return kept.server === server && typeof kept.session === 'string' ? Buffer.from(kept.session, 'base64') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What callers of the API need from a client (lets tests substitute the transport). */
 export type ApiCaller = Pick<KubeClient, 'call'>;
 
@@ -53,19 +65,37 @@ export function baseHeaders(access: KubeAccess): Record<string, string> {
 
 export class KubeClient {
   private readonly agent: Agent;
-  /** Connections opened (TCP connect + TLS handshake) and the time they took, summed, ms. */
+  /** Connections opened (TCP connect + TLS handshake), how many resumed a kept TLS session, and the time they took, summed, ms. */
   connections = 0;
+  resumed = 0;
   connectMs = 0;
+  private session: Buffer | undefined;
   /**
    * `maxSockets`: the thin plugin keeps one connection (a second TLS handshake costs more than waiting
-   * for the first socket); the daemon, serving calls in parallel, allows a few.
+   * for the first socket); the daemon, serving calls in parallel, allows a few. `sessionFile`: where
+   * the thin plugin keeps the server's TLS session ticket from one call to the next, so a call resumes
+   * the session (no certificate exchange and verification) instead of a full handshake; a ticket the
+   * server no longer accepts only means a full handshake.
    */
   constructor(
     private readonly access: KubeAccess,
     private readonly timing: ClientTiming = DEFAULT_TIMING,
     maxSockets = 1,
+    private readonly sessionFile?: string,
   ) {
     this.agent = new Agent({ keepAlive: true, maxSockets, ...tlsOptions(access) });
+    if (sessionFile) this.session = readSession(sessionFile, access.server);
+  }
+
+  private keepSession(ticket: Buffer): void {
+    if (!this.sessionFile) return;
+    try {
+      const tmp = `${this.sessionFile}.tmp-${process.pid}`;
+      writeFileSync(tmp, JSON.stringify({ server: this.access.server, session: ticket.toString('base64') }), { mode: 0o600 });
+      renameSync(tmp, this.sessionFile);
+    } catch {
+      // Only an optimisation: the next call does a full handshake.
+    }
   }
 
   get server(): string {
@@ -82,7 +112,8 @@ export class KubeClient {
     }
     const begun = performance.now();
     return new Promise((resolve, reject) => {
-      const req = request(url, { method, headers, agent: this.agent, timeout: this.timing.requestTimeoutMs }, (res) => {
+      const tls = this.session ? { session: this.session } : {};
+      const req = request(url, { method, headers, agent: this.agent, timeout: this.timing.requestTimeoutMs, ...tls }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (e) => reject(new TransportError(e.message, true)));
@@ -99,8 +130,10 @@ export class KubeClient {
       });
       req.on('socket', (socket) => {
         if (req.reusedSocket) return;
+        if (this.sessionFile) socket.once('session', (ticket: Buffer) => this.keepSession(ticket));
         socket.once('secureConnect', () => {
           this.connections++;
+          if ((socket as TLSSocket).isSessionReused()) this.resumed++;
           this.connectMs += performance.now() - begun;
         });
       });

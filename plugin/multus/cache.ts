@@ -80,10 +80,10 @@ export function removeCache(cniDir: string, containerId: string): void {
   rmSync(cachePath(cniDir, containerId), { force: true });
 }
 
-/** Container IDs that have a cache entry. */
+/** Container IDs that have a cache entry (IDs start alphanumeric: dot files are other state). */
 export function listCache(cniDir: string): string[] {
   try {
-    return readdirSync(cniDir).filter((f) => !f.includes('.tmp-'));
+    return readdirSync(cniDir).filter((f) => !f.includes('.tmp-') && !f.startsWith('.'));
   } catch {
     return [];
   }

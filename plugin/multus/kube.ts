@@ -4,6 +4,7 @@ import type { ApiCaller, KubeClient } from '../k8s/client.ts';
 import { statusMessage } from '../k8s/status-message.ts';
 import { inClusterAccess, loadKubeconfig } from '../k8s/kubeconfig.ts';
 import type { MultusConfig } from './config.ts';
+import { join } from 'node:path';
 
 export interface ObjectMeta {
   name: string;
@@ -21,6 +22,8 @@ export interface NadObject {
   spec?: { config?: string };
 }
 
+export const TLS_SESSION_FILE = '.api-tls-session';
+
 /** An API client for one call: close() releases what the call opened; connectMs: time spent in TCP + TLS set-up. */
 export type KubeHandle = ApiCaller & { close(): void; readonly connectMs?: number };
 
@@ -31,8 +34,9 @@ export type KubeHandle = ApiCaller & { close(): void; readonly connectMs?: numbe
 export async function kubeClientFor(conf: MultusConfig, env: NodeJS.ProcessEnv = process.env): Promise<KubeClient | undefined> {
   const access = conf.kubeconfig ? loadKubeconfig(conf.kubeconfig) : inClusterAccess(env);
   if (!access) return undefined;
-  const { KubeClient } = await import('../k8s/client.ts');
-  return new KubeClient(access);
+  const { DEFAULT_TIMING, KubeClient } = await import('../k8s/client.ts');
+  // The TLS session is kept beside the cache entries (a dot file: never a container ID).
+  return new KubeClient(access, DEFAULT_TIMING, 1, join(conf.cniDir, TLS_SESSION_FILE));
 }
 
 const enc = encodeURIComponent;
