@@ -1,7 +1,10 @@
 // `multus-e2e cluster up|down|status|kubeconfig`: a cluster to poke at by hand. Only the kubeconfig
 // path goes to stdout, so `kubectl --kubeconfig "$(multus-e2e cluster kubeconfig)"` works.
+import { rm, rmdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { ClusterProvider } from '../clusters/provider.ts';
 import { loadProvider } from '../steps/providers.ts';
+import { RUN_STATE_FILE } from '../steps/run-state.ts';
 import type { ClusterCommand } from './args.ts';
 import { removeEmptyWorkRoot } from './paths.ts';
 import { ensurePlugin } from './plugin.ts';
@@ -34,6 +37,9 @@ export async function clusterCommand(cmd: ClusterCommand, progress: Progress): P
         progress(`cannot attach (${(err as Error).message}); removing what is left of it`);
         await provider.destroy(cmd.name, cmd.workDir);
       }
+      // A `run --keep` leaves its run state for this cluster in the work dir; it goes with the cluster.
+      await rm(path.join(cmd.workDir, RUN_STATE_FILE), { force: true });
+      await rmdir(cmd.workDir).catch(() => undefined);
       await removeEmptyWorkRoot();
       progress(`cluster "${cmd.name}" is gone`);
       return 0;

@@ -4,6 +4,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { PluginUnderTest } from '../clusters/provider.ts';
 
 export const RUN_STATE_ENV = 'MULTUS_E2E_STATE';
+/** The run state's file name in the cluster's work dir (`multus-e2e run` writes it; `cluster down` removes a kept run's). */
+export const RUN_STATE_FILE = 'suite-run.json';
 
 export interface RunState {
   /** Provider of the cluster the scenarios use. */

@@ -21,6 +21,8 @@ export interface KindClusterState {
   /** Whether this provider created the kind cluster (destroy deletes only what it created). */
   createdCluster: boolean;
   createdEth1Network: boolean;
+  /** Whether kind's own `kind` docker network appeared with this cluster (kind leaves it after delete). */
+  createdKindNetwork?: boolean;
   /** The install manifest applied, removed on destroy when the cluster itself stays. */
   installManifest: string;
   /** netdevsim device ids created on the host for this cluster. */
@@ -37,10 +39,17 @@ export async function kindNodes(runner: ToolRunner, name: string): Promise<strin
   return out.stdout.split('\n').map((s) => s.trim()).filter(Boolean).sort(compareNodeNames);
 }
 
-export async function kindClusterExists(runner: ToolRunner, name: string): Promise<boolean> {
+async function kindClusterNames(runner: ToolRunner): Promise<string[]> {
   const out = await runner.run('kind', ['get', 'clusters']);
-  return out.stdout.split('\n').map((s) => s.trim()).includes(name);
+  return out.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
 }
+
+export async function kindClusterExists(runner: ToolRunner, name: string): Promise<boolean> {
+  return (await kindClusterNames(runner)).includes(name);
+}
+
+/** The docker network kind puts every cluster's nodes on. */
+export const KIND_NETWORK = 'kind';
 
 export function readState(workDir: string): KindClusterState | undefined {
   const file = join(workDir, STATE_FILE);
@@ -148,6 +157,11 @@ export class KindCluster implements Cluster {
       workers = await this.nodeNames();
     }
     if (this.state.createdEth1Network) await removeEth1Network(this.runner, this.state.eth1Network, workers);
+    // `kind delete cluster` leaves kind's network; when it came with this cluster and no kind cluster is left, it goes too.
+    if (this.state.createdKindNetwork && (await kindClusterNames(this.runner)).length === 0) {
+      await this.runner.run('docker', ['network', 'rm', KIND_NETWORK], { allowFail: true });
+      this.state.createdKindNetwork = false;
+    }
     for (const file of [this.kubeconfigPath, join(this.workDir, KIND_CONFIG_FILE), this.state.installManifest, join(this.workDir, STATE_FILE)]) {
       rmSync(file, { force: true });
     }

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { POD_IMAGE } from '../../fixtures/templates.ts';
 import type { ClusterOptions, ClusterProvider, MultusConfigShape, PluginUnderTest } from '../provider.ts';
-import { KIND_CONFIG_FILE, KindCluster, kindClusterExists, kindNodes, readState, writeState, type KindClusterState } from './cluster.ts';
+import { KIND_CONFIG_FILE, KIND_NETWORK, KindCluster, kindClusterExists, kindNodes, readState, writeState, type KindClusterState } from './cluster.ts';
 import { kindConfigYaml, controlPlaneNodeName } from './kind-config.ts';
 import { Kubectl } from './kubectl.ts';
 import {
@@ -206,6 +206,7 @@ export function createKindProvider(settings: KindSettings, runner: ToolRunner = 
       if (previous?.name === opts.name) {
         state.createdCluster = previous.createdCluster;
         state.createdEth1Network = previous.createdEth1Network;
+        if (previous.createdKindNetwork) state.createdKindNetwork = true;
         state.netdevsimIds = previous.netdevsimIds;
       }
       const cluster = new KindCluster(runner, workDir, state);
@@ -217,6 +218,7 @@ export function createKindProvider(settings: KindSettings, runner: ToolRunner = 
           writeFileSync(configPath, config);
           progress(`creating kind cluster ${opts.name} (1 control plane, ${opts.nodes} workers)`);
           state.createdCluster = true;
+          state.createdKindNetwork = (await runner.run('docker', ['network', 'inspect', KIND_NETWORK], { allowFail: true })).code !== 0;
           writeState(workDir, state);
           await runner.run('kind', [
             'create', 'cluster', '--name', opts.name, '--config', configPath, '--kubeconfig', state.kubeconfigPath,

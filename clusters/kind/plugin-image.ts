@@ -16,6 +16,8 @@ export type UpstreamPlugin = Extract<PluginUnderTest, { kind: 'thin' | 'thick' }
 export const IMAGE_BIN_DIR = '/usr/src/multus-cni/bin';
 /** The recorder inside the image, ready to be copied to /opt/cni/bin/<CNI binary name>. */
 export const IMAGE_RECORDER = '/usr/src/multus-e2e/cni-call-recorder';
+/** Changes whenever the image's layout beyond the given files changes, so an image of an older layout is not reused. */
+const IMAGE_LAYOUT_VERSION = '2';
 /** busybox applets the DaemonSet commands use (sh -c "mkdir … && cp … && mv …", chroot for the installer). */
 const SHELL_TOOLS = ['sh', 'cp', 'mv', 'mkdir', 'chroot', 'ls', 'grep', 'cat'];
 
@@ -35,7 +37,7 @@ function imageBinaries(plugin: UpstreamPlugin): [string, string][] {
 export function pluginImageName(plugin: UpstreamPlugin, busybox: string): string {
   const hash = createHash('sha256');
   for (const [inImage, file] of imageBinaries(plugin)) hash.update(inImage).update(readFileSync(file));
-  hash.update(readFileSync(busybox)).update(recorderScript(`${UPSTREAM_PLUGIN_DIR}/${cniBinaryName(plugin)}`));
+  hash.update(readFileSync(busybox)).update(recorderScript(`${UPSTREAM_PLUGIN_DIR}/${cniBinaryName(plugin)}`)).update(IMAGE_LAYOUT_VERSION);
   return `multus-e2e.local/multus-${plugin.kind}:${hash.digest('hex').slice(0, 12)}`;
 }
 
@@ -72,6 +74,10 @@ export async function buildPluginImage(runner: ToolRunner, plugin: UpstreamPlugi
       mkdirSync(join(root, inImage, '..'), { recursive: true });
       copyFileSync(file, join(root, inImage));
     }
+    // multus-daemon refuses to start unless os/user resolves uid 0 to a user (upstream's image has a passwd).
+    mkdirSync(join(root, 'etc'));
+    writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+    writeFileSync(join(root, 'etc/group'), 'root:x:0:\n');
     mkdirSync(join(root, IMAGE_RECORDER, '..'), { recursive: true });
     writeFileSync(join(root, IMAGE_RECORDER), recorderScript(`${UPSTREAM_PLUGIN_DIR}/${cniBinaryName(plugin)}`), { mode: 0o755 });
     writeFileSync(

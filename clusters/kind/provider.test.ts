@@ -119,6 +119,7 @@ describe('kind provider create/destroy against stand-ins', () => {
       'docker image inspect --format {{.Id}} busybox:1.36',
       'docker image inspect --format {{.Id}} registry.k8s.io/pause:3.10',
       'kind get clusters',
+      'docker network inspect kind',
       `kind create cluster --name me2e --config ${work}/kind-config.yaml --kubeconfig ${kc}`,
       'kind get kubeconfig --name me2e',
       'kind get nodes --name me2e',
@@ -161,7 +162,11 @@ describe('kind provider create/destroy against stand-ins', () => {
       `kind delete cluster --name me2e --kubeconfig ${work}/kubeconfig`,
       'docker network inspect me2e-eth1',
       'docker network rm me2e-eth1',
+      // kind's own network came with this cluster, and no kind cluster is left.
+      'kind get clusters',
+      'docker network rm kind',
     ]);
+    expect(existsSync(join(s.dir, 'net.kind'))).toBe(false);
     // Nothing of the cluster is left in the work dir, and the emptied work dir goes too.
     expect(existsSync(work)).toBe(false);
     const after = s.calls().length;
@@ -194,10 +199,12 @@ describe('kind provider create/destroy against stand-ins', () => {
     const again = await createKindProvider(settings()).create(opts(work));
     expect(s.lines().filter((l) => l.startsWith('kind create'))).toHaveLength(1);
     await again.destroy();
-    expect(s.lines().slice(-3)).toEqual([
+    expect(s.lines().slice(-5)).toEqual([
       `kind delete cluster --name me2e --kubeconfig ${work}/kubeconfig`,
       'docker network inspect me2e-eth1',
       'docker network rm me2e-eth1',
+      'kind get clusters',
+      'docker network rm kind',
     ]);
   });
 
@@ -217,6 +224,8 @@ describe('kind provider create/destroy against stand-ins', () => {
       `kind delete cluster --name me2e --kubeconfig ${work}/kubeconfig`,
       'docker network inspect me2e-eth1',
       'docker network rm me2e-eth1',
+      'kind get clusters',
+      'docker network rm kind',
     ]);
     expect(readFileSync(join(logs, 'kubelet.log'), 'utf8')).toBe('kubelet log\n');
   });
@@ -355,17 +364,18 @@ describe('kind provider create/destroy against stand-ins', () => {
     await createKindProvider(settings()).create({ ...opts(work), plugin });
     const lines = s.lines();
     const context = join(work, `image-multus-${kind}`);
-    expect(lines.slice(0, 6)).toEqual([
+    expect(lines.slice(0, 7)).toEqual([
       'docker info --format {{.ServerVersion}}',
       'docker image inspect --format {{.Id}} registry.k8s.io/pause:3.10',
       `docker image inspect --format {{.Id}} ${image}`,
       `docker build --tag ${image} ${context}`,
       'kind get clusters',
+      'docker network inspect kind',
       `kind create cluster --name me2e --config ${work}/kind-config.yaml --kubeconfig ${kc}`,
     ]);
     // The build context: busybox and its applets, the given binaries where upstream's image has them, the recorder.
     const built = readFileSync(join(s.dir, 'build-context'), 'utf8').split('\n');
-    expect(built).toEqual(expect.arrayContaining(['./Dockerfile', './rootfs/bin/busybox', './rootfs/bin/sh', './rootfs/usr/src/multus-e2e/cni-call-recorder', ...binaries]));
+    expect(built).toEqual(expect.arrayContaining(['./Dockerfile', './rootfs/bin/busybox', './rootfs/bin/sh', './rootfs/usr/src/multus-e2e/cni-call-recorder', './rootfs/etc/passwd', ...binaries]));
     expect(existsSync(context)).toBe(false);
     expect(lines).toContain(`kind load docker-image ${image} --name me2e`);
     expect(lines).toContain(`kubectl --kubeconfig ${kc} -n kube-system rollout status daemonset/kube-multus-ds --timeout=300s`);

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The kind leg of CI: the suite on real kind clusters, offline. KIT_DIR is a kit whose setup.sh brings up a
+# Docker engine, kind, kubectl and a kind node image with nothing pulled, and prints `export DOCKER_HOST=…`,
+# `export PATH=…` and `export KIND_NODE_IMAGE=…` on stdout; its teardown.sh removes all of it again.
+# The project itself reads only those ordinary settings. The teardown runs whatever happens (trap), and the
+# script exits with the runs' status (0 only when every run passed).
+#
+# Usage: scripts/ci-kind-leg.sh KIT_DIR [REPORTS_DIR]     (REPORTS_DIR default: reports/kind)
+# Runs, one cluster at a time:
+#   1. the bundled plugin on kindnet, every scenario the nodes' kernel allows    → REPORTS_DIR
+#   2. the bundled plugin on the bridge primary the provider configures, @bridge and @macvlan scenarios
+#                                                                                → REPORTS_DIR/bridge-primary
+set -uo pipefail
+
+kit="${1:?usage: scripts/ci-kind-leg.sh KIT_DIR [REPORTS_DIR]}"
+reports="${2:-reports/kind}"
+if [[ ! -x $kit/setup.sh || ! -x $kit/teardown.sh ]]; then
+  echo "ci-kind-leg: $kit has no executable setup.sh and teardown.sh" >&2
+  exit 2
+fi
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
+
+say() { printf '[ci-kind-leg %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+teardown() {
+  say "kit teardown"
+  "$kit/teardown.sh" >&2 || say "kit teardown FAILED (exit $?)"
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+say "kit setup"
+t0=$SECONDS
+if ! exports="$("$kit/setup.sh")"; then
+  say "kit setup failed"
+  exit 1
+fi
+eval "$exports"
+if [[ -z ${KIND_NODE_IMAGE:-} || -z ${DOCKER_HOST:-} ]]; then
+  say "the kit's setup.sh did not export KIND_NODE_IMAGE and DOCKER_HOST"
+  exit 1
+fi
+say "kit ready in $((SECONDS - t0)) s: node image $KIND_NODE_IMAGE, DOCKER_HOST $DOCKER_HOST"
+
+status=0
+leg() { # name, then multus-e2e run arguments
+  local name=$1 t=$SECONDS code=0
+  shift
+  say "run $name: node bin/multus-e2e.mjs run $*"
+  node bin/multus-e2e.mjs run --provider kind --kind-image "$KIND_NODE_IMAGE" --no-vm "$@" || code=$?
+  say "run $name: exit $code after $((SECONDS - t)) s"
+  ((code == 0)) || status=1
+}
+
+leg kindnet --name ci-kind --reports-dir "$reports"
+MULTUS_E2E_KIND_PRIMARY=bridge leg bridge-primary --name ci-kind-bridge --tags '@bridge or @macvlan' --reports-dir "$reports/bridge-primary"
+
+say "kind leg done in $((SECONDS - t0)) s, status $status"
+exit "$status"
