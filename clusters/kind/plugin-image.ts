@@ -17,7 +17,7 @@ export const IMAGE_BIN_DIR = '/usr/src/multus-cni/bin';
 /** The recorder inside the image, ready to be copied to /opt/cni/bin/<CNI binary name>. */
 export const IMAGE_RECORDER = '/usr/src/multus-e2e/cni-call-recorder';
 /** Changes whenever the image's layout beyond the given files changes, so an image of an older layout is not reused. */
-const IMAGE_LAYOUT_VERSION = '2';
+const IMAGE_LAYOUT_VERSION = '3';
 /** busybox applets the DaemonSet commands use (sh -c "mkdir … && cp … && mv …", chroot for the installer). */
 const SHELL_TOOLS = ['sh', 'cp', 'mv', 'mkdir', 'chroot', 'ls', 'grep', 'cat'];
 
@@ -76,6 +76,10 @@ export async function buildPluginImage(runner: ToolRunner, plugin: UpstreamPlugi
     }
     // multus-daemon refuses to start unless os/user resolves uid 0 to a user (upstream's image has a passwd).
     mkdirSync(join(root, 'etc'));
+    // Pods' netns paths are /var/run/netns/cni-…; the DaemonSet mounts the node's /run/netns, and a
+    // distribution image (as upstream's is) has /var/run pointing at /run.
+    mkdirSync(join(root, 'var'));
+    symlinkSync('../run', join(root, 'var/run'));
     writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
     writeFileSync(join(root, 'etc/group'), 'root:x:0:\n');
     mkdirSync(join(root, IMAGE_RECORDER, '..'), { recursive: true });
