@@ -13,7 +13,7 @@ const calls = (op: string, environment: Environment, ms: number[]): LatencyRun[]
   ms.map((m) => ({ scenario: 's', environment, provider: 'local', plugin: 'p', op, pod: 'ns/a', node: 'node-1', ms: m, delegates: [] }));
 
 const snapshot = (label: string, results: ScenarioResult[], runs: LatencyRun[]): RunSnapshot =>
-  ({ label, dir: `/r/${label}`, build: `build ${label}`, plugin: label, results, latency: summarizeByGroup(runs), ignoredLatencyRecords: 0, problems: [] });
+  ({ label, dir: `/r/${label}`, build: `build ${label}`, plugin: label, results, latency: summarizeByGroup(runs), ignoredLatencyRecords: 0, problems: [], expectedFailures: {} });
 
 const fixed = { maxLatencyRegression: 0.25, date: new Date('2026-11-30T23:00:00Z'), machine: 'ci-box' };
 
@@ -47,6 +47,15 @@ describe('compareRuns', () => {
     const text = formatComparison(c);
     expect(text).toContain('B regressed against A:');
     expect(text).toContain('passed   → failed   [extended:default-route] features/x.feature: s1   REGRESSION');
+  });
+
+  it('still counts a failure B\'s expectation file lists, but says it is a known one', () => {
+    const a = snapshot('A', [result('s1', 'PASSED')], []);
+    const b = { ...snapshot('B', [result('s1', 'FAILED', ['@core'], { error: 'eth0 keeps the default route' })], []), expectedFailures: { 'features/x.feature: s1': 'upstream-bug' } };
+    const c = compareRuns(a, b, fixed);
+    expect(c.regressions).toEqual(['features/x.feature: s1 [core] passed in A but failed in B (a known upstream-bug of B\'s expectation file)']);
+    expect(formatComparison(c)).toContain('↳ expected for B (upstream-bug): eth0 keeps the default route');
+    expect(renderComparisonHtml(c, 't')).toContain('<div class="why">expected (upstream-bug): eth0 keeps the default route</div>');
   });
 
   it('fails when a run did not complete or ran nothing, whatever the verdicts', () => {
@@ -89,9 +98,12 @@ describe('readRunSnapshot', () => {
     writeFileSync(path.join(run, 'summary.json'), JSON.stringify({ passed: 1, failed: 0, skipped: 0, scenarios: [result('s1', 'PASSED')] }));
     const { environment: _dropped, ...old } = calls('ADD', 'host', [1])[0]!;
     writeFileSync(path.join(run, 'latency.json'), JSON.stringify({ runs: [...calls('ADD', 'vm', [7]), old] }));
-    writeFileSync(path.join(run, 'conformance.json'), JSON.stringify({ build: 'upstream Multus v4.2.2 (thin)', plugin: 'thin:/bin/multus' }));
+    writeFileSync(path.join(run, 'conformance.json'), JSON.stringify({
+      build: 'upstream Multus v4.2.2 (thin)', plugin: 'thin:/bin/multus',
+      expectations: { expectedFailures: [{ scenario: 'features/x.feature: s1', status: 'FAILED', class: 'quality', reason: 'r', reference: 'https://example.org/' }] },
+    }));
     const snap = readRunSnapshot(run, 'A');
-    expect(snap).toMatchObject({ build: 'upstream Multus v4.2.2 (thin)', plugin: 'thin:/bin/multus', ignoredLatencyRecords: 1 });
+    expect(snap).toMatchObject({ build: 'upstream Multus v4.2.2 (thin)', plugin: 'thin:/bin/multus', ignoredLatencyRecords: 1, expectedFailures: { 'features/x.feature: s1': 'quality' } });
     expect(snap.latency.map((s) => [s.environment, s.op, s.n])).toEqual([['vm', 'ADD', 1], ['vm', 'DEL', 0]]);
     expect(() => readRunSnapshot(path.join(dir, 'nothing'), 'B')).toThrow(/holds no summary.json/);
   });

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, hostname, release } from 'node:os';
 import path from 'node:path';
+import type { ExpectationMatch } from '../expectations/expectations.ts';
 import { levelOf, type ConformanceReport } from './conformance.ts';
 import { ENVIRONMENTS, escapeHtml, summarizeByGroup, type Environment, type LatencyReport, type LatencySummary } from './latency.ts';
 import { scenarioId, scenarioOk, type ScenarioResult, type SummaryFile } from './summary.ts';
@@ -24,6 +25,8 @@ export interface RunSnapshot {
   ignoredLatencyRecords: number;
   /** What went wrong in the run besides scenario verdicts (a crash, scenarios without a result). */
   problems: string[];
+  /** Scenario id → class, for the failures the run's expectation file (--expect) listed and saw. */
+  expectedFailures: Record<string, string>;
 }
 
 function readJson<T>(file: string): T {
@@ -43,12 +46,13 @@ export function readRunSnapshot(dir: string, label: string): RunSnapshot {
   const runs = existsSync(latencyPath) ? readJson<Partial<LatencyReport>>(latencyPath).runs ?? [] : [];
   const located = runs.filter((r) => (ENVIRONMENTS as readonly (string | undefined)[]).includes(r.environment));
   const conformancePath = path.join(dir, 'conformance.json');
-  const conformance = existsSync(conformancePath) ? readJson<Partial<ConformanceReport>>(conformancePath) : {};
+  const conformance = existsSync(conformancePath) ? readJson<Partial<ConformanceReport> & { expectations?: ExpectationMatch }>(conformancePath) : {};
   const plugin = conformance.plugin ?? [...new Set(located.map((r) => r.plugin))].join(', ');
   return {
     label, dir, build: conformance.build ?? (plugin || 'unknown build'), plugin: plugin || 'unknown',
     results: summary.scenarios ?? [], latency: summarizeByGroup(located), ignoredLatencyRecords: runs.length - located.length,
     problems: summary.problems ?? [],
+    expectedFailures: Object.fromEntries((conformance.expectations?.expectedFailures ?? []).map((e) => [e.scenario, e.class])),
   };
 }
 
@@ -62,6 +66,8 @@ export interface ScenarioComparison {
   /** Why it failed or was skipped, per side (the first line of the failure, or the skip reason). */
   aWhy?: string;
   bWhy?: string;
+  /** The class (upstream-bug, quality, unsupported) when B's expectation file lists this failure: still a regression against A, but a known one. */
+  bExpected?: string;
 }
 
 export interface LatencyFigures {
@@ -145,9 +151,10 @@ export function compareRuns(a: RunSnapshot, b: RunSnapshot, options: { maxLatenc
     const vb = rb ? verdictOf(rb) : null;
     const aWhy = ra ? whyNotPassed(ra) : undefined;
     const bWhy = rb ? whyNotPassed(rb) : undefined;
+    const bExpected = vb === 'failed' ? b.expectedFailures[scenario] : undefined;
     return {
       scenario, level: levelLabel((ra ?? rb)?.tags ?? []), a: va, b: vb, regression: va === 'passed' && vb === 'failed',
-      ...(aWhy ? { aWhy } : {}), ...(bWhy ? { bWhy } : {}),
+      ...(aWhy ? { aWhy } : {}), ...(bWhy ? { bWhy } : {}), ...(bExpected ? { bExpected } : {}),
     };
   });
 
@@ -171,7 +178,8 @@ export function compareRuns(a: RunSnapshot, b: RunSnapshot, options: { maxLatenc
   scenarios.sort((x, y) => levelRank(x.level) - levelRank(y.level) || x.level.localeCompare(y.level) || x.scenario.localeCompare(y.scenario));
 
   const regressions = [
-    ...scenarios.filter((s) => s.regression).map((s) => `${s.scenario} [${s.level}] passed in ${a.label} but failed in ${b.label}`),
+    ...scenarios.filter((s) => s.regression).map((s) =>
+      `${s.scenario} [${s.level}] passed in ${a.label} but failed in ${b.label}${s.bExpected ? ` (a known ${s.bExpected} of ${b.label}'s expectation file)` : ''}`),
     ...latency.filter((l) => l.regression).map((l) =>
       `${l.environment} ${l.op} p50 ${l.b?.p50} ms in ${b.label} vs ${l.a?.p50} ms in ${a.label}: ×${l.p50Ratio} (allowed ×${1 + options.maxLatencyRegression})`),
   ];
@@ -209,7 +217,7 @@ export function formatComparison(c: Comparison): string {
   lines.push(`Scenarios: ${c.scenarios.length}, ${differing.length} with different verdicts`);
   for (const s of differing) {
     lines.push(`  ${(s.a ?? 'not run').padEnd(8)} → ${(s.b ?? 'not run').padEnd(8)} [${s.level}] ${s.scenario}${s.regression ? '   REGRESSION' : ''}`);
-    if (s.bWhy) lines.push(`                        ↳ ${s.bWhy}`);
+    if (s.bWhy) lines.push(`                        ↳ ${s.bExpected ? `expected for ${c.b.label} (${s.bExpected}): ` : ''}${s.bWhy}`);
   }
   lines.push('CNI latency per environment (B/A of p50 and p95):');
   for (const l of c.latency) {
@@ -230,7 +238,7 @@ export function renderComparisonHtml(c: Comparison, title: string): string {
     (v ? `<td class="${VERDICT_CLASS[v]}">${v}${why ? `<div class="why">${escapeHtml(why)}</div>` : ''}</td>` : '<td class="none">not run</td>');
   const scenarioRows = c.scenarios.map((s) => {
     const cls = s.regression ? 'regression' : s.a !== s.b ? 'changed' : '';
-    return `<tr class="${cls}"><td>${escapeHtml(s.level)}</td><td class="name">${escapeHtml(s.scenario)}</td>${cell(s.a, s.aWhy)}${cell(s.b, s.bWhy)}</tr>`;
+    return `<tr class="${cls}"><td>${escapeHtml(s.level)}</td><td class="name">${escapeHtml(s.scenario)}</td>${cell(s.a, s.aWhy)}${cell(s.b, s.bExpected ? `expected (${s.bExpected}): ${s.bWhy ?? ''}` : s.bWhy)}</tr>`;
   }).join('\n');
   const ratioCell = (r: number | null, judged: boolean) => {
     const cls = r === null ? '' : r > 1 + c.maxLatencyRegression ? (judged ? 'slower' : 'slower-unjudged') : r < 1 - c.maxLatencyRegression ? 'faster' : '';
