@@ -44,6 +44,9 @@ describe('compareRuns', () => {
     expect(c.scenarios[0]).toMatchObject({ a: 'passed', b: 'skipped', regression: false, bWhy: 'no ipvlan' });
     expect(c.scenarios[0]?.aWhy).toBeUndefined();
     expect(c.scenarios[1]?.bWhy).toBe('pod "a" left things behind: 10.1.0.5/24 on eth0');
+    const long = compareRuns(a, snapshot('B', [result('s2', 'FAILED', ['@core'], { error: 'x'.repeat(500) })], []), fixed);
+    expect(long.scenarios[0]?.bWhy).toHaveLength(240);
+    expect(long.scenarios[0]?.bWhy?.endsWith('…')).toBe(true);
     const text = formatComparison(c);
     expect(text).toContain('B regressed against A:');
     expect(text).toContain('passed   → failed   [extended:default-route] features/x.feature: s1   REGRESSION');

@@ -122,12 +122,16 @@ function levelLabel(tags: readonly string[]): string {
   return 'level' in found ? found.level : 'no level';
 }
 
+const WHY_MAX = 240;
+
 /** The skip reason, or the failure's first two lines without the assertion's class name (often "…:" then the detail). */
 function whyNotPassed(r: ScenarioResult): string | undefined {
   if (r.status === 'PASSED') return undefined;
   if (r.reason) return r.reason;
   const lines = (r.error ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  return lines.length > 0 ? lines.slice(0, 2).join(' ').replace(/^AssertionError \[ERR_ASSERTION\]: /, '') : r.status;
+  const why = lines.length > 0 ? lines.slice(0, 2).join(' ').replace(/^AssertionError \[ERR_ASSERTION\]: /, '') : r.status;
+  // The whole message is in the run's own reports; a table cell shows the start.
+  return why.length > WHY_MAX ? `${why.slice(0, WHY_MAX - 1)}…` : why;
 }
 
 /** core, extended:* (by feature), quality, then scenarios without a level. */
