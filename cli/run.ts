@@ -35,6 +35,8 @@ async function clearReports(reportsDir: string): Promise<void> {
 }
 
 async function vmAvailabilityFor(cmd: RunCommand): Promise<Availability> {
+  // The vm guest runs the local provider and no Docker engine: a kind run's scenarios cannot move there.
+  if (cmd.provider === 'kind') return { ok: false, reason: 'the vm guest does not run Docker, so kind scenarios cannot move there (the kind nodes share this host\'s kernel)' };
   if (cmd.noVm) return { ok: false, reason: '--no-vm was given' };
   if (process.env.MULTUS_E2E_IN_VM === '1') return { ok: false, reason: 'already inside the vm' };
   try {
