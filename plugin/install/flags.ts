@@ -1,5 +1,7 @@
 // Installer flags: upstream Multus thin-entrypoint names, "--flag=value" or "--flag value", plus
-// --multus-config-shape (ours: which of the two upstream config shapes `auto` generates).
+// --multus-config-shape (ours: which of the two upstream config shapes `auto` generates) and --thick,
+// --daemon-socket-dir (ours: install the bundled plugin's thick mode).
+import { dirname, join } from 'node:path';
 
 /**
  * `delegates`: the cluster network's config inline under "delegates", as upstream's
@@ -25,9 +27,13 @@ export interface InstallOptions {
   serviceAccountDir: string;
   cniVersion?: string;
   waitForDefaultNetworkSeconds: number;
+  /** Ours: install the thick mode — the shim as the CNI binary and daemon-config.json for multus-daemon. */
+  thick: boolean;
+  /** Ours, with --thick: the daemon's socket dir (upstream's default /run/multus). */
+  daemonSocketDir: string;
 }
 
-const BOOLEAN = new Set(['namespace-isolation', 'cleanup-config-on-exit', 'skip-multus-binary-copy']);
+const BOOLEAN = new Set(['namespace-isolation', 'cleanup-config-on-exit', 'skip-multus-binary-copy', 'thick']);
 const VALUED = new Set([
   'cni-conf-dir',
   'cni-bin-dir',
@@ -42,6 +48,7 @@ const VALUED = new Set([
   'service-account-dir',
   'cni-version',
   'wait-for-default-network',
+  'daemon-socket-dir',
 ]);
 
 export class UsageError extends Error {}
@@ -84,9 +91,12 @@ export function parseFlags(argv: string[], defaultBinary: string): InstallOption
     ...(opt('readiness-indicator-file') ? { readinessIndicatorFile: opt('readiness-indicator-file') } : {}),
     cleanupConfigOnExit: b.get('cleanup-config-on-exit') ?? false,
     skipMultusBinaryCopy: b.get('skip-multus-binary-copy') ?? false,
-    multusBinary: v.get('multus-binary') ?? defaultBinary,
+    // Thick mode installs the shim that sits beside the default plugin binary.
+    multusBinary: v.get('multus-binary') ?? (b.get('thick') ? join(dirname(defaultBinary), 'multus-shim') : defaultBinary),
     serviceAccountDir: v.get('service-account-dir') ?? '/var/run/secrets/kubernetes.io/serviceaccount',
     ...(opt('cni-version') ? { cniVersion: opt('cni-version') } : {}),
     waitForDefaultNetworkSeconds: wait,
+    thick: b.get('thick') ?? false,
+    daemonSocketDir: v.get('daemon-socket-dir') ?? '/run/multus',
   };
 }

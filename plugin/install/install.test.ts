@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseFlags, UsageError } from './flags.ts';
+import { writeMultusConfig } from '../daemon/autoconfig.ts';
+import { parseDaemonConfig } from '../daemon/config.ts';
 import { cleanup, findMasterConfig, hostPath, install } from './install.ts';
 
 describe('installer flags', () => {
@@ -80,6 +82,26 @@ describe('installer', () => {
     cleanup(written, () => undefined);
     expect(existsSync(join(conf, '00-multus.conflist'))).toBe(false);
     expect(existsSync(join(conf, 'multus.d', 'multus.kubeconfig'))).toBe(false);
+  });
+
+  it('--thick installs the shim and a daemon-config.json the bundled daemon reads, and leaves 00-multus.conf to the daemon', async () => {
+    const { conf, bin, env } = setup('1.0.0');
+    writeFileSync(join(dir, 'multus-shim'), '#!/bin/sh\n');
+    const opts = parseFlags([`--cni-conf-dir=${conf}`, `--cni-bin-dir=${bin}`, '--thick', '--multus-log-level=verbose', '--namespace-isolation', '--daemon-socket-dir=/run/multus/socket/'], join(dir, 'multus'));
+    expect(opts.multusBinary).toBe(join(dir, 'multus-shim'));
+    const written = await install(opts, env, readdirSync, () => undefined);
+    const file = join(conf, 'multus.d', 'daemon-config.json');
+    expect(written).toEqual([file]);
+    expect(statSync(join(bin, 'multus-shim')).mode & 0o777).toBe(0o755);
+    expect(existsSync(join(bin, 'multus'))).toBe(false);
+    expect(readdirSync(conf).filter((f) => f.startsWith('00-multus'))).toEqual([]);
+    expect(existsSync(join(conf, 'multus.d', 'multus.kubeconfig'))).toBe(false);
+    const dc = parseDaemonConfig(readFileSync(file, 'utf8'), file);
+    expect(dc).toMatchObject({ socketDir: '/run/multus/socket', cniConfigDir: conf, multusAutoconfigDir: conf, multusConfigFile: 'auto', logLevel: 'verbose' });
+    expect(dc.overrides).toMatchObject({ namespaceIsolation: true, daemonSocketDir: '/run/multus/socket/' });
+    // What the daemon then writes for the runtime: the shim around the node's first network.
+    writeMultusConfig(dc);
+    expect(JSON.parse(readFileSync(join(conf, '00-multus.conf'), 'utf8'))).toMatchObject({ type: 'multus-shim', clusterNetwork: join(conf, '10-default.conflist'), namespaceIsolation: true });
   });
 
   it('names the cluster network by path under clusterNetwork with --multus-config-shape=cluster-network-file', async () => {

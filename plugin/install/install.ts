@@ -157,9 +157,41 @@ async function waitFor<T>(what: string, seconds: number, probe: () => T | undefi
   }
 }
 
+/**
+ * daemon-config.json for the bundled multus-daemon in thick mode, in upstream's keys
+ * (deployments/multus-daemonset-thick.yml): the daemon writes 00-multus.conf itself
+ * (multusConfigFile "auto") and reaches the API with the in-cluster service account.
+ */
+export function thickDaemonConfig(opts: InstallOptions): Record<string, unknown> {
+  const confDir = hostPath(opts.cniConfDir);
+  return {
+    ...(opts.cniVersion ? { cniVersion: opts.cniVersion } : {}),
+    logLevel: opts.multusLogLevel ?? 'error',
+    ...(opts.multusLogFile ? { logFile: opts.multusLogFile } : {}),
+    logToStderr: false,
+    cniConfigDir: confDir,
+    multusAutoconfigDir: confDir,
+    multusConfigFile: 'auto',
+    socketDir: opts.daemonSocketDir,
+    daemonSocketDir: opts.daemonSocketDir,
+    ...(opts.namespaceIsolation ? { namespaceIsolation: true } : {}),
+    ...(opts.globalNamespaces ? { globalNamespaces: opts.globalNamespaces } : {}),
+    ...(opts.readinessIndicatorFile ? { readinessindicatorfile: opts.readinessIndicatorFile } : {}),
+    ...(opts.serviceAccountDir !== '/var/run/secrets/kubernetes.io/serviceaccount' ? { serviceAccountDir: opts.serviceAccountDir } : {}),
+  };
+}
+
 /** Run the installation; returns every file it wrote (for --cleanup-config-on-exit). */
 export async function install(opts: InstallOptions, env: NodeJS.ProcessEnv, readdir: (d: string) => string[], say: (line: string) => void): Promise<string[]> {
   const written: string[] = [];
+  if (opts.thick) {
+    if (!opts.skipMultusBinaryCopy) say(`installed shim ${copyBinary(opts.multusBinary, opts.cniBinDir, 'multus-shim')}`);
+    const daemonConfigPath = join(opts.cniConfDir, 'multus.d', 'daemon-config.json');
+    atomicWrite(daemonConfigPath, JSON.stringify(thickDaemonConfig(opts), null, 2) + '\n', 0o644);
+    written.push(daemonConfigPath);
+    say(`wrote ${daemonConfigPath}; multus-daemon --config=${join(hostPath(opts.cniConfDir), 'multus.d', 'daemon-config.json')} writes the Multus config`);
+    return written;
+  }
   if (!opts.skipMultusBinaryCopy) say(`installed plugin ${copyBinary(opts.multusBinary, opts.cniBinDir)}`);
   const kubeconfigLocal = join(opts.cniConfDir, 'multus.d', 'multus.kubeconfig');
   atomicWrite(kubeconfigLocal, kubeconfigFromServiceAccount(opts.serviceAccountDir, env), 0o600);
