@@ -95,6 +95,9 @@ describe('cached API', () => {
     expect((await api.call('GET', '/api/v1/namespaces/ns/pods/q')).status).toBe(200);
     expect(calls).toEqual(['GET /api/v1/namespaces/ns/pods/q']);
     expect([api.hits, api.misses]).toEqual([1, 1]);
+    // A read with a query (getPod(…, fresh)) always reaches the API server.
+    await api.call('GET', '/api/v1/namespaces/ns/pods/p?resourceVersion=');
+    expect(calls.at(-1)).toBe('GET /api/v1/namespaces/ns/pods/p?resourceVersion=');
   });
 
   it('keeps the answer to its own status write, and forgets the pod after a failed write', async () => {

@@ -106,7 +106,9 @@ async function main(): Promise<void> {
     log.verbose('stopping', { signal, callsInFlight: server.inFlight() });
     for (const c of collections) c.stop();
     if (configWriter) clearInterval(configWriter);
-    // Calls in flight finish (their answers are written) before the process ends.
+    // Calls in flight finish (their answers are written) before the process ends; idle keep-alive
+    // connections (upstream's shim may hold one) must not keep it waiting.
+    server.closeIdleConnections();
     server.close(() => {
       client?.close();
       rmSync(socket, { force: true });

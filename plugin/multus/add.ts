@@ -21,6 +21,8 @@ export async function cmdAdd(ctx: CallContext): Promise<JsonObject> {
     let pod: PodObject | undefined;
     if (client && podRef) {
       pod = await phases.time('podRead', () => getPod(client, podRef.namespace, podRef.name));
+      // A cached copy may still be the pod's predecessor of the same name: ask the API server once.
+      if (podRef.uid && pod.metadata.uid && pod.metadata.uid !== podRef.uid) pod = await getPod(client, podRef.namespace, podRef.name, true);
       if (podRef.uid && pod.metadata.uid && pod.metadata.uid !== podRef.uid) {
         throw new CniError(ErrorCode.PodNotFound, `pod ${podRef.namespace}/${podRef.name} has UID ${pod.metadata.uid}, expected ${podRef.uid} (the pod was recreated)`);
       }

@@ -45,8 +45,9 @@ export function podPath(ns: string, name: string): string {
   return `/api/v1/namespaces/${enc(ns)}/pods/${enc(name)}`;
 }
 
-export async function getPod(client: ApiCaller, ns: string, name: string): Promise<PodObject> {
-  const res = await client.call('GET', podPath(ns, name));
+/** `fresh`: read from the API server even where a cache would answer (the daemon's answers exact paths only). */
+export async function getPod(client: ApiCaller, ns: string, name: string, fresh = false): Promise<PodObject> {
+  const res = await client.call('GET', fresh ? `${podPath(ns, name)}?resourceVersion=` : podPath(ns, name));
   if (res.status === 404) throw new CniError(ErrorCode.PodNotFound, `pod ${ns}/${name} not found`);
   if (res.status !== 200) throw new CniError(ErrorCode.ApiFailure, `reading pod ${ns}/${name}: HTTP ${res.status}: ${statusMessage(res.body)}`);
   return res.body as PodObject;
