@@ -1,39 +1,56 @@
 #!/usr/bin/env bash
 # The differential legs of CI, after `npm test`: the same host scenarios for several builds, each with a
-# verdict of its own, never pooled. Argument: a directory holding kube-apiserver, etcd and upstream
-# Multus (multus, multus-shim, multus-daemon), e.g. what an envtest-style KUBEBUILDER_ASSETS dir holds.
-#   1. the bundled plugin on that real kube-apiserver + etcd (must pass everything);
-#   2. upstream thin, with upstream's own config shape (the cluster network inline), judged against its
+# verdict of its own, never pooled. Argument (optional): a directory holding kube-apiserver, etcd and
+# upstream Multus (multus, multus-shim, multus-daemon), like an envtest KUBEBUILDER_ASSETS dir.
+#   1. the bundled plugin in thick mode (per-node daemon + shim) on the embedded API server;
+#   with the directory:
+#   2. the vitest files that need those binaries (real control plane, upstream daemon on a node);
+#   3. the bundled plugin on the real kube-apiserver + etcd;
+#   4. upstream thin with upstream's own config shape (the cluster network inline), judged against its
 #      expectation file (features/default-network.feature still checks the "clusterNetwork" file-path shape);
-#   3. upstream thick (daemon + shim), judged against its expectation file.
-# Host scenarios only (--no-vm): the kernel-tagged ones already ran in the vm during `npm test`.
+#   5. upstream thick (daemon + shim), judged against its expectation file.
+# The bundled legs must pass everything. Host scenarios only (--no-vm): the kernel-tagged ones already
+# ran in the vm during `npm test`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bins=${1:?usage: ci-legs.sh DIR (with kube-apiserver, etcd, multus, multus-shim, multus-daemon)}
+bins=${1:-}
 
 declare -a names=() results=()
-leg() {
+status=0
+# step NAME COMMAND…: runs it, records its outcome and time for the closing table.
+step() {
   local name=$1; shift
-  printf '\n== leg: %s (%s)\n' "$name" "$(date -u +%H:%M:%S)"
+  printf '\n== %s (%s)\n' "$name" "$(date -u +%H:%M:%S)"
   local t0=$SECONDS code=0
-  node bin/multus-e2e.mjs run --no-vm --name "ci-$name" --reports-dir "reports/legs/$name" "$@" || code=$?
+  "$@" || code=$?
   names+=("$name")
   results+=("$([ $code -eq 0 ] && echo ok || echo "FAILED (exit $code)") in $((SECONDS - t0)) s")
-  return $code
+  [ $code -eq 0 ] || status=1
 }
+leg() {
+  local name=$1; shift
+  step "leg $name" node bin/multus-e2e.mjs run --no-vm --name "ci-$name" --reports-dir "reports/legs/$name" "$@"
+}
+table() {
+  printf '\n== differential legs\n'
+  for i in "${!names[@]}"; do printf '  %-34s %s\n' "${names[$i]}" "${results[$i]}"; done
+}
+
+leg bundled-thick --plugin bundled-thick
 
 missing=()
 for f in kube-apiserver etcd multus multus-shim multus-daemon; do [ -x "$bins/$f" ] || missing+=("$f"); done
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "differential legs skipped: $bins lacks ${missing[*]}"
-  exit 0
+  echo "legs on reference components skipped: ${bins:-no directory given} lacks ${missing[*]}"
+  table
+  exit $status
 fi
 
-status=0
-leg bundled-real-apiserver --kube-apiserver "$bins/kube-apiserver" --etcd "$bins/etcd" || status=1
-leg upstream-thin --plugin "thin:$bins/multus" --expect expectations/multus-v4.2.2-thin.yaml || status=1
-leg upstream-thick --plugin "thick:$bins/multus-shim,$bins/multus-daemon" --expect expectations/multus-v4.2.2-thick.yaml || status=1
+step "vitest on the reference binaries" env KUBEBUILDER_ASSETS="$bins" MULTUS_E2E_THICK_BINARIES="$bins" \
+  npx vitest run clusters/local/real-control-plane.test.ts clusters/local/thick-plugin.test.ts
+leg bundled-real-apiserver --kube-apiserver "$bins/kube-apiserver" --etcd "$bins/etcd"
+leg upstream-thin --plugin "thin:$bins/multus" --expect expectations/multus-v4.2.2-thin.yaml
+leg upstream-thick --plugin "thick:$bins/multus-shim,$bins/multus-daemon" --expect expectations/multus-v4.2.2-thick.yaml
 
-printf '\n== differential legs\n'
-for i in "${!names[@]}"; do printf '  %-26s %s\n' "${names[$i]}" "${results[$i]}"; done
+table
 exit $status
