@@ -1,12 +1,9 @@
 // Then steps about failures and about what a pod leaves behind on its node: links, network namespaces,
 // IPAM allocations and cache files.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { Then } from '@cucumber/cucumber';
+import { cniStateFilesReferring, netnsStillExists, requireLoopback } from './leak-checks.ts';
 import type { E2EWorld } from './world.ts';
-
-const execFileAsync = promisify(execFile);
 
 /** Waits until the cluster reports why the pod's sandbox failed, checks it is not Running, and returns that report. */
 async function podDidNotStart(world: E2EWorld, pod: string): Promise<string> {
@@ -28,20 +25,15 @@ Then('pod {string} does not start, and the reason given names {string}', async f
   assert.ok(why.includes(want), `the reason pod "${pod}" did not start should name "${want}"; the cluster says:\n${why}`);
 });
 
-/** Names of network namespaces visible on the node and on this host. */
-async function netnsNames(world: E2EWorld, node: string): Promise<string[]> {
-  const onNode = await world.cluster.nodeExec(node, ['ip', 'netns', 'list']);
-  const onHost = await execFileAsync('ip', ['netns', 'list']).then((r) => r.stdout, () => '');
-  return `${onNode.stdout}\n${onHost}`.split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '').filter((n) => n !== '');
-}
-
 /** What of a deleted pod is still on its node, as human-readable findings (empty when clean). */
 async function leftoversOf(world: E2EWorld, pod: string, node: string, containerIds: string[], netnsPaths: string[]): Promise<string[]> {
   const findings: string[] = [];
   const { namespace } = world.podRecord(pod);
   const otherPodsOnNode = (await world.core.listNamespacedPod({ namespace })).items.some((p) => p.spec?.nodeName === node);
   const before = world.nodeLinksBefore.get(node) ?? new Set<string>();
-  for (const link of await world.nodeLinks(node)) {
+  const links = await world.nodeLinks(node);
+  requireLoopback(links, node);
+  for (const link of links) {
     if (before.has(link.ifname)) continue;
     const kind = link.linkinfo?.info_kind;
     // Bridges created by the bridge plugin stay by design; veths of pods still running are theirs.
@@ -50,14 +42,11 @@ async function leftoversOf(world: E2EWorld, pod: string, node: string, container
     findings.push(`link ${link.ifname} (${kind ?? 'unknown kind'}) appeared on ${node} during the scenario and is still there`);
   }
   // The runtime names the pod's netns (containerd: /var/run/netns/cni-<uuid>) and passes it as CNI_NETNS.
-  const names = await netnsNames(world, node);
   for (const path of netnsPaths) {
-    const name = path.slice(path.lastIndexOf('/') + 1);
-    if (names.includes(name)) findings.push(`network namespace ${name} of the pod (${path}) still exists`);
+    if (await netnsStillExists(world.cluster, node, path)) findings.push(`network namespace ${path} of the pod still exists on ${node}`);
   }
   for (const id of containerIds) {
-    const res = await world.cluster.nodeExec(node, ['sh', '-c', 'grep -rls -- "$1" /var/lib/cni 2>/dev/null; find /var/lib/cni -name "*$1*" 2>/dev/null; true', 'sh', id]);
-    for (const file of new Set(res.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== ''))) {
+    for (const file of await cniStateFilesReferring(world.cluster, node, id)) {
       findings.push(`${file} on ${node} still refers to container ${id.slice(0, 12)} (IPAM allocation or cache entry)`);
     }
   }

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { Then } from '@cucumber/cucumber';
 import { ipv4Addresses, ipv4InCidr, networkOf } from './ip-state.ts';
+import { podInterfaceNames } from './leak-checks.ts';
 import type { E2EWorld } from './world.ts';
 
 async function firstIpv4(world: E2EWorld, pod: string, ifname: string): Promise<string> {
@@ -34,8 +35,9 @@ Then('pod {string} has interface {word} with MTU {int}', async function (this: E
 });
 
 Then('pod {string} has no interface {word}', async function (this: E2EWorld, pod: string, ifname: string) {
-  const links = await this.podLinks(pod);
-  assert.ok(!links.some((l) => l.ifname === ifname), `pod "${pod}" should not have ${ifname}; it has ${links.map((l) => l.ifname).join(', ')}`);
+  const { namespace, node } = this.podRecord(pod);
+  const names = await podInterfaceNames(this.cluster, namespace, pod, node);
+  assert.ok(!names.includes(ifname), `pod "${pod}" should not have ${ifname}; it has ${names.join(', ')}`);
 });
 
 Then('pod {string} has a route to {cidr} on {word}', async function (this: E2EWorld, pod: string, cidr: string, ifname: string) {

@@ -23,14 +23,21 @@ export interface IpRoute {
   prefsrc?: string;
 }
 
+/**
+ * The array `ip -j` prints. iproute2 prints `[]` when there is nothing to list, so empty output or anything
+ * but an array means the listing was not read (a failed exec, the wrong tool), never "nothing there".
+ */
 export function parseIpJson<T>(stdout: string, what: string): T[] {
   const text = stdout.trim();
-  if (text === '') return [];
+  if (text === '') throw new Error(`could not read ${what}: the command printed nothing, not a JSON array`);
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as T[];
+    parsed = JSON.parse(text);
   } catch {
-    throw new Error(`could not parse the JSON of ${what}: ${text.slice(0, 200)}`);
+    throw new Error(`could not read ${what}: its output is not JSON: ${text.slice(0, 200)}`);
   }
+  if (!Array.isArray(parsed)) throw new Error(`could not read ${what}: its output is JSON but not an array: ${text.slice(0, 200)}`);
+  return parsed as T[];
 }
 
 function ipv4ToNumber(ip: string): number {
