@@ -47,6 +47,8 @@ export interface CniCallRecord {
   /** Wall time of the call from spawn to exit, milliseconds. */
   ms: number;
   exitCode: number;
+  /** The `code` of the CNI error object a failed call printed (CNI spec 1.1.0 §Error), when it printed one. */
+  errorCode?: number;
   /** Per-delegate wall times from the plugin's JSON log, when the plugin under test writes one. */
   delegates: { network: string; type: string; ms: number }[];
   /** ISO time the call started. */
@@ -81,6 +83,13 @@ export interface Cluster {
   cniCalls(since?: string): Promise<CniCallRecord[]>;
   /** The plugin's log lines (JSON lines, as written) on a node, optionally only those of one container. */
   pluginLog(node: string, containerId?: string): Promise<string[]>;
+  /**
+   * Stops / starts again the plugin's per-node daemon (a thick plugin's multus-daemon), as when its
+   * DaemonSet pod goes away and comes back. Undefined on providers that cannot; rejects when the plugin
+   * under test has no daemon.
+   */
+  stopPluginDaemon?(node: string): Promise<void>;
+  startPluginDaemon?(node: string): Promise<void>;
   /** Copy logs and state useful for debugging into dir. */
   exportLogs(dir: string): Promise<void>;
   /** Remove everything the cluster created on this host. Idempotent. */

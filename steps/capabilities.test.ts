@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import TagExpressionParser from '@cucumber/tag-expressions';
 import { describe, expect, it } from 'vitest';
-import { planRun, probeCapability, skipReasonFor, type CapabilityReport } from './capabilities.ts';
+import { planRun, probeCapability, requirementSkipReason, skipReasonFor, type CapabilityReport } from './capabilities.ts';
 
 const hostLacks: CapabilityReport = {
   ipvlan: { ok: false, reason: 'this kernel cannot create an ipvlan link' },
@@ -58,6 +58,22 @@ describe('skipReasonFor', () => {
     expect(skipReasonFor(['@kind'], reasons, 'local')).toMatch(/needs the kind provider \(this run uses local\)/);
     expect(skipReasonFor(['@kind'], reasons, 'kind')).toBeUndefined();
     expect(skipReasonFor(['@macvlan'], reasons, 'local')).toBeUndefined();
+  });
+});
+
+describe('requirementSkipReason', () => {
+  const thick = { kind: 'thick', shim: '/x/multus-shim', daemon: '/x/multus-daemon' } as const;
+  it('skips @extended:thick with a thin plugin or a provider that cannot stop the daemon, naming which', () => {
+    expect(requirementSkipReason(['@extended:thick'], { plugin: { kind: 'bundled' }, provider: 'local', canControlPluginDaemon: true }))
+      .toBe('@extended:thick scenario: needs a thick plugin (a per-node daemon and its shim); the plugin under test is bundled');
+    expect(requirementSkipReason(['@extended:thick'], { plugin: { kind: 'thin', path: '/x/multus' }, provider: 'local', canControlPluginDaemon: true }))
+      .toMatch(/the plugin under test is thin:\/x\/multus$/);
+    expect(requirementSkipReason(['@extended:thick'], { plugin: thick, provider: 'kind', canControlPluginDaemon: false }))
+      .toBe("@extended:thick scenario: the kind provider cannot stop and start the plugin's daemon on a node");
+  });
+  it('lets a thick scenario run when both hold, and never skips other scenarios', () => {
+    expect(requirementSkipReason(['@extended:thick'], { plugin: thick, provider: 'local', canControlPluginDaemon: true })).toBeUndefined();
+    expect(requirementSkipReason(['@core'], { plugin: { kind: 'bundled' }, provider: 'kind', canControlPluginDaemon: false })).toBeUndefined();
   });
 });
 

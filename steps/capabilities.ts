@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { pluginArgument, type PluginUnderTest } from '../clusters/provider.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -95,5 +96,26 @@ export function skipReasonFor(tags: readonly string[], skipReasons: Record<strin
     if (reason) return reason;
   }
   if (tags.includes('@kind') && provider !== 'kind') return `@kind scenario: needs the kind provider (this run uses ${provider})`;
+  return undefined;
+}
+
+/** Tag of the scenarios that stop and start a thick plugin's per-node daemon. */
+export const THICK_TAG = '@extended:thick';
+
+export interface RunRequirements {
+  /** The plugin under test, as the run state names it. */
+  plugin: PluginUnderTest;
+  provider: string;
+  /** Whether the provider's Cluster can stop and start the plugin's daemon (Cluster.stopPluginDaemon). */
+  canControlPluginDaemon: boolean;
+}
+
+/** Why a scenario needing what this run lacks (a thick plugin whose daemon the provider controls) is skipped, or undefined. */
+export function requirementSkipReason(tags: readonly string[], run: RunRequirements): string | undefined {
+  if (!tags.includes(THICK_TAG)) return undefined;
+  if (run.plugin.kind !== 'thick') {
+    return `${THICK_TAG} scenario: needs a thick plugin (a per-node daemon and its shim); the plugin under test is ${pluginArgument(run.plugin)}`;
+  }
+  if (!run.canControlPluginDaemon) return `${THICK_TAG} scenario: the ${run.provider} provider cannot stop and start the plugin's daemon on a node`;
   return undefined;
 }

@@ -7,7 +7,7 @@ import { stringify as toYaml } from 'yaml';
 import type { Cluster } from '../clusters/provider.ts';
 import { SKIP_LOG_PREFIX } from '../reports/summary.ts';
 import { latencyRunsFrom, pluginLabel, writeLatencyReport, type LatencyRun } from '../reports/latency.ts';
-import { planRun, probeCapabilities, skipReasonFor } from './capabilities.ts';
+import { planRun, probeCapabilities, requirementSkipReason, skipReasonFor } from './capabilities.ts';
 import { loadProvider } from './providers.ts';
 import { RUN_STATE_ENV, readRunState, type RunState } from './run-state.ts';
 import { E2EWorld, NAD_GROUP, NAD_PLURAL, NAD_VERSION, isNotFound, kubeClients, setSuiteContext, suiteContext } from './world.ts';
@@ -73,9 +73,10 @@ interface ScenarioFlags {
 const flags = new WeakMap<E2EWorld, ScenarioFlags>();
 
 Before({ timeout: 60_000 }, async function (this: E2EWorld, { pickle }: ITestCaseHookParameter) {
-  const { state } = suiteContext();
+  const { state, cluster } = suiteContext();
   const tags = pickle.tags.map((t) => t.name);
-  const reason = skipReasonFor(tags, state.skipReasons, state.provider);
+  const reason = skipReasonFor(tags, state.skipReasons, state.provider)
+    ?? requirementSkipReason(tags, { plugin: state.plugin, provider: state.provider, canControlPluginDaemon: cluster.stopPluginDaemon !== undefined && cluster.startPluginDaemon !== undefined });
   flags.set(this, { skipped: reason !== undefined, t0: Date.now() });
   if (reason !== undefined) {
     progress(`↷ skipped: ${pickle.name} — ${reason}`);

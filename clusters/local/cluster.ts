@@ -7,12 +7,16 @@ import type { CniCallRecord, Cluster, ExecResult } from '../provider.ts';
 import { ApiClient } from './api-client.ts';
 import { readCniCalls } from './cni-call-log.ts';
 import { DeviceCheckpoint } from './device-checkpoint.ts';
+import { NODE_CNI_CONF_DIR, pathWithNode } from './libcni.ts';
+import { clusterNames } from './names.ts';
 import { NETNS_ANNOTATION, nodeCheckpointFile } from './node-agent.ts';
-import { execOnNode, hostPathOf } from './node-host.ts';
+import { DEFAULT_NETWORK_FILE, execOnNode, hostPathOf } from './node-host.ts';
+import { isAlive, stopProcess } from './process-identity.ts';
 import { runCommand } from './run-command.ts';
 import { isExtendedResource } from './scheduler.ts';
-import type { LocalClusterState, NodeState } from './state.ts';
+import { readState, writeState, type LocalClusterState, type NodeState } from './state.ts';
 import { destroyCluster } from './teardown.ts';
+import { daemonMarker, startThickDaemon } from './thick-plugin.ts';
 
 const PLUGIN_LOG = '/var/log/multus/multus.log';
 
@@ -121,10 +125,50 @@ export class LocalCluster implements Cluster {
     await this.api().patch(`/api/v1/nodes/${node}/status`, { status: { capacity: { [resource]: qty }, allocatable: { [resource]: qty } } });
   }
 
+  /** SIGTERM to the node's multus-daemon (SIGKILL after 5 s), as when its DaemonSet pod is deleted. */
+  async stopPluginDaemon(node: string): Promise<void> {
+    const ref = this.thickNode(node).multusDaemon;
+    if (ref) await stopProcess(ref);
+  }
+
+  /** Starts the node's multus-daemon again and returns once it serves the shim; state.json records its pid for teardown. */
+  async startPluginDaemon(node: string): Promise<void> {
+    const n = this.thickNode(node);
+    if (n.multusDaemon && isAlive(n.multusDaemon)) throw new Error(`the multus-daemon on ${node} is already running (pid ${n.multusDaemon.pid})`);
+    const plugin = this.state.plugin;
+    const api = this.state.api;
+    if (plugin?.kind !== 'thick' || !api) throw new Error(`cluster ${this.name} has no thick plugin or no API server recorded`);
+    await startThickDaemon({
+      holderPid: n.holder!.pid,
+      nodeName: n.name,
+      nodeDir: n.dir,
+      daemon: plugin.daemon,
+      primaryConfPath: join(NODE_CNI_CONF_DIR, DEFAULT_NETWORK_FILE),
+      api: { host: api.fabricHost, port: api.port },
+      marker: daemonMarker(clusterNames(this.name).processMarker, n.name),
+      path: pathWithNode(),
+      onProcess: (ref) => {
+        n.multusDaemon = ref;
+        // Re-read: the cluster daemon owns state.json; only this node's daemon pid changes here.
+        const current = readState(this.state.workDir);
+        const recorded = current?.nodes.find((x) => x.name === n.name);
+        if (current && recorded) {
+          recorded.multusDaemon = ref;
+          writeState(current);
+        }
+      },
+    });
+  }
+
   async destroy(): Promise<void> {
     this.client?.close();
     this.client = undefined;
     await destroyCluster(this.state.name, this.state.workDir);
+  }
+
+  private thickNode(name: string): NodeState {
+    if (this.state.plugin?.kind !== 'thick') throw new Error(`the plugin under test on cluster ${this.name} is ${this.state.plugin?.kind ?? 'not installed'}, so it has no daemon to stop or start`);
+    return this.node(name);
   }
 
   private node(name: string): NodeState {

@@ -1,6 +1,8 @@
 // One node's kubelet + container runtime: registers the Node, watches the pods bound to it, and
 // for each creates a pod netns, runs the node's CNI config (libcni.ts), reports status and events
-// as kubelet does, and on graceful delete runs DEL, removes the netns and finishes the delete.
+// as kubelet does, and on graceful delete runs DEL, removes the netns and finishes the delete. A DEL
+// that fails keeps the sandbox (netns included) and the pod, and is retried until it succeeds, as
+// containerd (StopPodSandbox returns the error) and kubelet (the pod worker retries the kill) do.
 import { randomBytes } from 'node:crypto';
 import type { V1Node, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
 import type { CniCallRecord } from '../provider.ts';
@@ -20,6 +22,11 @@ import type { NodeState } from './state.ts';
 export const NETNS_ANNOTATION = 'multus-e2e.io/netns';
 export const SANDBOX_ANNOTATION = 'multus-e2e.io/sandbox-id';
 const PLUGIN_LOG = '/var/log/multus/multus.log';
+/**
+ * Pause before a failed DEL is tried again. kubelet's pod worker retries after its backOffPeriod (10 s,
+ * with jitter; pkg/kubelet/kubelet.go); shorter here so a scenario waits seconds, not tens of them.
+ */
+const DEL_RETRY_MS = 2_000;
 
 /** Host path of a node's kubelet device-plugin checkpoint. */
 export function nodeCheckpointFile(nodeDir: string): string {
@@ -51,6 +58,8 @@ export class NodeAgent {
   /** Pods whose sandbox failed: kept Pending, not retried. */
   private readonly failed = new Set<string>();
   private readonly queues = new Map<string, Promise<void>>();
+  /** Pods whose teardown DEL failed, with the timer of its next try. */
+  private readonly delRetries = new Map<string, NodeJS.Timeout>();
   private informer?: Informer;
 
   constructor(private readonly o: NodeAgentOptions) {
@@ -100,7 +109,7 @@ export class NodeAgent {
       (pods) => {
         const present = new Set(pods.map((p) => p.metadata?.uid));
         for (const [uid, sb] of this.sandboxes) {
-          if (!present.has(uid)) this.serial(uid, () => this.teardown(uid, sb));
+          if (!present.has(uid)) this.serial(uid, () => this.teardownOrRetry(uid, sb));
         }
       },
       (err) => this.o.log(`${this.name}: pod watch: ${err.message}`),
@@ -110,6 +119,8 @@ export class NodeAgent {
   /** Stops watching and waits for in-flight pod work. */
   async stop(): Promise<void> {
     this.informer?.stop();
+    for (const timer of this.delRetries.values()) clearTimeout(timer);
+    this.delRetries.clear();
     await Promise.allSettled([...this.queues.values()]);
   }
 
@@ -133,15 +144,14 @@ export class NodeAgent {
 
   private async reconcile(uid: string, pod: V1Pod, deleted: boolean): Promise<void> {
     const sb = this.sandboxes.get(uid);
-    if (deleted) {
-      if (sb) await this.teardown(uid, sb);
+    if (deleted || pod.metadata?.deletionTimestamp) {
+      // The pod object stays (Terminating) until its sandbox is torn down, as kubelet keeps it.
+      if (sb && !(await this.teardown(uid, sb))) {
+        this.retryLater(uid, () => this.reconcile(uid, pod, deleted));
+        return;
+      }
       this.failed.delete(uid);
-      return;
-    }
-    if (pod.metadata?.deletionTimestamp) {
-      if (sb) await this.teardown(uid, sb);
-      this.failed.delete(uid);
-      await this.finishDelete(pod);
+      if (!deleted) await this.finishDelete(pod);
       return;
     }
     const phase = pod.status?.phase;
@@ -182,30 +192,64 @@ export class NodeAgent {
       this.failed.add(uid);
       const message = `Failed to create pod sandbox: failed to setup network for sandbox "${containerId}": ${describe(err, network)}`;
       this.o.log(`${this.name}: ${ns}/${name}: ${message}`);
-      // As kubelet does after a failed sandbox: DEL what may have been added, then drop the netns.
+      // As containerd does after a failed sandbox: DEL what may have been added, then drop the netns.
+      // When that DEL fails too, containerd keeps the sandbox (netns included) so that stopping it
+      // later DELs again: here the pod's deletion does (reconcile → teardown).
+      let cleanupFailed = false;
       if (network) {
         const net = network;
-        await this.timed('DEL', pod, runtime, () => this.cni.del(net, runtime)).catch((e: Error) => this.o.log(`${this.name}: cleanup DEL of ${ns}/${name}: ${e.message}`));
+        await this.timed('DEL', pod, runtime, () => this.cni.del(net, runtime)).catch((e: Error) => {
+          cleanupFailed = true;
+          this.o.log(`${this.name}: cleanup DEL of ${ns}/${name}: ${e.message}`);
+        });
       }
-      await deleteNetns(netns);
-      this.checkpoint.release(uid);
+      if (cleanupFailed && network) {
+        this.sandboxes.set(uid, { containerId, netns, network, runtime });
+      } else {
+        await deleteNetns(netns);
+        this.checkpoint.release(uid);
+      }
       await recordPodEvent(api, pod, { type: 'Warning', reason: 'FailedCreatePodSandBox', message, component: 'kubelet', host: this.name });
       await this.patchStatus(pod, failedStatus(pod, this.o.node.fabricIp, startTime, message)).catch((e: Error) => this.o.log(`${this.name}: status of ${ns}/${name}: ${e.message}`));
     }
   }
 
-  private async teardown(uid: string, sb: Sandbox): Promise<void> {
-    this.sandboxes.delete(uid);
-    if (!sb.network) return;
-    const pod: V1Pod = { metadata: { namespace: sb.runtime.podNamespace, name: sb.runtime.podName, uid } };
-    const network = sb.network;
-    try {
-      await this.timed('DEL', pod, sb.runtime, () => this.cni.del(network, sb.runtime));
-    } catch (err) {
-      this.o.log(`${this.name}: DEL of ${sb.runtime.podNamespace}/${sb.runtime.podName}: ${(err as Error).message}`);
+  /**
+   * DEL, then the netns and devices go. Returns false when the DEL failed: the sandbox stays as it is
+   * (containerd removes the netns only after a successful teardown) and the caller retries.
+   */
+  private async teardown(uid: string, sb: Sandbox): Promise<boolean> {
+    if (sb.network) {
+      const pod: V1Pod = { metadata: { namespace: sb.runtime.podNamespace, name: sb.runtime.podName, uid } };
+      const network = sb.network;
+      try {
+        await this.timed('DEL', pod, sb.runtime, () => this.cni.del(network, sb.runtime));
+      } catch (err) {
+        this.o.log(`${this.name}: DEL of ${sb.runtime.podNamespace}/${sb.runtime.podName} failed, retrying in ${DEL_RETRY_MS / 1000} s: ${(err as Error).message}`);
+        return false;
+      }
+      await deleteNetns(sb.netns);
     }
-    await deleteNetns(sb.netns);
+    this.sandboxes.delete(uid);
     this.checkpoint.release(uid);
+    return true;
+  }
+
+  private async teardownOrRetry(uid: string, sb: Sandbox): Promise<void> {
+    if (!(await this.teardown(uid, sb))) this.retryLater(uid, () => this.teardownOrRetry(uid, sb));
+  }
+
+  /** One pending retry per pod: later failures while it waits do not add more. */
+  private retryLater(uid: string, work: () => Promise<void>): void {
+    if (this.delRetries.has(uid)) return;
+    const timer = setTimeout(() => {
+      this.delRetries.delete(uid);
+      // The pod's own work queue, so a retry never overlaps an event being handled for the same pod.
+      this.serial(uid, async () => {
+        if (this.sandboxes.has(uid)) await work();
+      });
+    }, DEL_RETRY_MS);
+    this.delRetries.set(uid, timer);
   }
 
   private async finishDelete(pod: V1Pod): Promise<void> {
@@ -234,10 +278,12 @@ export class NodeAgent {
     const startedAt = new Date().toISOString();
     const t0 = performance.now();
     let exitCode = 0;
+    let errorCode: number | undefined;
     try {
       return await call();
     } catch (err) {
       exitCode = err instanceof CniError && err.exitCode !== undefined ? err.exitCode : 1;
+      if (err instanceof CniError) errorCode = err.code;
       throw err;
     } finally {
       const rec: CniCallRecord = {
@@ -249,6 +295,7 @@ export class NodeAgent {
         netns,
         ms: Math.round((performance.now() - t0) * 100) / 100,
         exitCode,
+        ...(errorCode !== undefined ? { errorCode } : {}),
         delegates: delegateTimes(readFrom(logFile, logOffset), containerId, op),
         startedAt,
       };

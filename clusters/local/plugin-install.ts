@@ -10,7 +10,7 @@ import type { MultusConfigShape, PluginUnderTest } from '../provider.ts';
 import { NODE_CNI_CONF_DIR, pathWithNode } from './libcni.ts';
 import { DEFAULT_NETWORK_FILE, execOnNode } from './node-host.ts';
 import type { ProcessRef } from './process-identity.ts';
-import { installThick } from './thick-plugin.ts';
+import { daemonMarker, installThick } from './thick-plugin.ts';
 
 export const INSTALLER = fileURLToPath(new URL('../../plugin/dist/multus-install', import.meta.url));
 
@@ -39,7 +39,7 @@ export async function installPlugin(opts: PluginInstall): Promise<void> {
       daemon: opts.plugin.daemon,
       primaryConfPath: join(NODE_CNI_CONF_DIR, DEFAULT_NETWORK_FILE),
       api: { host: opts.apiHost, port: opts.apiPort },
-      marker: `${opts.processMarker}-${opts.nodeName}-multus-daemon`,
+      marker: daemonMarker(opts.processMarker, opts.nodeName),
       path: pathWithNode(),
       onMount: opts.onMount,
       onProcess: opts.onProcess,

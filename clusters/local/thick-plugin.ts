@@ -112,27 +112,39 @@ function healthy(socketPath: string): Promise<boolean> {
   });
 }
 
-export interface ThickInstall {
+/** What starting a node's daemon needs: at install, and again after stopThickDaemon. */
+export interface ThickDaemonRun {
   holderPid: number;
   nodeName: string;
   nodeDir: string;
-  shim: string;
   daemon: string;
-  /** The node's primary network config as the node sees it (its cniVersion goes into daemon-config.json). */
+  /** The node's primary network config as the node sees it (the generated 00-multus.conf must name it). */
   primaryConfPath: string;
   api: { host: string; port: number };
-  /** argv[0] of the daemon process; must contain the cluster's process marker. */
+  /** argv[0] of the daemon process; must contain the cluster's process marker (see daemonMarker). */
   marker: string;
   path: string;
-  onMount: (m: { source: string; target: string }) => void;
   onProcess: (ref: ProcessRef) => void;
 }
+
+export interface ThickInstall extends ThickDaemonRun {
+  shim: string;
+  onMount: (m: { source: string; target: string }) => void;
+}
+
+/** The daemon's argv[0] on a node: the cluster's process marker, so teardown finds it by name. */
+export function daemonMarker(processMarker: string, nodeName: string): string {
+  return `${processMarker}-${nodeName}-multus-daemon`;
+}
+
+/** Host dir bind-mounted at DAEMON_RUN_DIR inside the node. */
+const daemonRunDir = (nodeDir: string): string => join(nodeDir, 'run-multus');
 
 /** Installs the shim, starts the daemon and returns once it serves /healthz and has written the shim's config. */
 export async function installThick(o: ThickInstall): Promise<void> {
   // The pod's service-account volume and the daemon's socket dir, private to this node.
   await bindIntoNode(o.holderPid, serviceAccountDir(o.nodeDir), SERVICE_ACCOUNT_MOUNT, o.onMount);
-  const runDir = join(o.nodeDir, 'run-multus');
+  const runDir = daemonRunDir(o.nodeDir);
   mkdirSync(runDir, { recursive: true });
   await bindIntoNode(o.holderPid, runDir, DAEMON_RUN_DIR, o.onMount);
 
@@ -141,7 +153,14 @@ export async function installThick(o: ThickInstall): Promise<void> {
   const configFile = hostPathOf(o.nodeDir, DAEMON_CONFIG_FILE);
   mkdirSync(join(configFile, '..'), { recursive: true });
   writeFileSync(configFile, `${JSON.stringify(daemonConfig(primary.cniVersion ?? '0.3.1'), null, 2)}\n`);
+  await startThickDaemon(o);
+}
 
+/**
+ * Starts the daemon on an installed node (its config, mounts and shim in place) and returns once it
+ * serves /healthz and its 00-multus.conf is there, as the DaemonSet's pod does when (re)started.
+ */
+export async function startThickDaemon(o: ThickDaemonRun): Promise<void> {
   const outputLog = hostPathOf(o.nodeDir, DAEMON_OUTPUT_LOG);
   const fd = openSync(outputLog, 'a');
   const [cmd, ...args] = daemonArgv(o.holderPid, o.daemon, o.marker);
@@ -150,10 +169,10 @@ export async function installThick(o: ThickInstall): Promise<void> {
   if (child.pid === undefined) throw new Error(`could not start ${o.daemon} on ${o.nodeName}`);
   child.unref();
   o.onProcess(processRef(child.pid));
-  await awaitReady(o, child, join(runDir, 'socket', 'multus.sock'), outputLog);
+  await awaitReady(o, child, join(daemonRunDir(o.nodeDir), 'socket', 'multus.sock'), outputLog);
 }
 
-async function awaitReady(o: ThickInstall, child: ChildProcess, socketPath: string, outputLog: string): Promise<void> {
+async function awaitReady(o: ThickDaemonRun, child: ChildProcess, socketPath: string, outputLog: string): Promise<void> {
   let exit: string | undefined;
   child.once('exit', (code, signal) => (exit = signal ? `was killed by ${signal}` : `exited with status ${code}`));
   const conf = hostPathOf(o.nodeDir, GENERATED_CONF);
@@ -174,7 +193,7 @@ async function awaitReady(o: ThickInstall, child: ChildProcess, socketPath: stri
   }
 }
 
-function daemonFailure(o: ThickInstall, what: string, outputLog: string): Error {
+function daemonFailure(o: ThickDaemonRun, what: string, outputLog: string): Error {
   return new Error(
     `multus-daemon on ${o.nodeName}: ${what}\n` +
       `--- ${DAEMON_OUTPUT_LOG} (last lines) ---\n${tail(outputLog, 20)}\n` +
