@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
-import type { Cluster, ExecResult } from '../clusters/provider.ts';
+import type { Cluster, CniCallRecord, ExecResult } from '../clusters/provider.ts';
 import { nad, pod, type CniConfig, type NadObject, type PodOptions } from '../fixtures/templates.ts';
 import { parseIpJson, type IpLink, type IpRoute } from './ip-state.ts';
 import type { RunState } from './run-state.ts';
@@ -16,6 +16,8 @@ export const NAD_PLURAL = 'network-attachment-definitions';
 const POLL_MS = 500;
 export const POD_START_TIMEOUT_MS = 90_000;
 export const POD_GONE_TIMEOUT_MS = 90_000;
+/** Failed DELs of one pod after which its deletion is judged failed rather than slow. */
+const FAILED_DELS_BEFORE_VERDICT = 3;
 /** How long a pod may stay not Running after a FailedCreatePodSandBox event before the start counts as failed. */
 const SANDBOX_RETRY_GRACE_MS = 10_000;
 
@@ -248,7 +250,25 @@ export class E2EWorld extends World {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    await this.waitForPodsGone(namespace, [name], timeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const list = await this.core.listNamespacedPod({ namespace, fieldSelector: `metadata.name=${name}` });
+      if (list.items.length === 0) return;
+      // A runtime retries a failed DEL and keeps the pod Terminating meanwhile (kubelet and containerd do; so
+      // does the local node agent): once it has failed a few times, say why instead of waiting out the deadline.
+      const failedDels = (await this.cluster.cniCalls(this.startedAt))
+        .filter((c) => c.op === 'DEL' && c.exitCode !== 0 && c.namespace === namespace && c.pod === name);
+      if (failedDels.length >= FAILED_DELS_BEFORE_VERDICT || Date.now() > deadline) {
+        const phase = list.items[0]?.status?.phase ?? 'without status';
+        if (failedDels.length === 0) throw new Error(`pod "${name}" is still present (${phase}) ${Math.round(timeoutMs / 1000)} s after its deletion`);
+        const last = failedDels.at(-1) as CniCallRecord;
+        const log = await this.cluster.pluginLog(last.node, last.containerId).catch(() => []);
+        throw new Error(`pod "${name}" stays Terminating: the runtime's CNI DEL failed ${failedDels.length} times `
+          + `(last exit ${last.exitCode}${last.errorCode !== undefined ? `, CNI error code ${last.errorCode}` : ''}); `
+          + `the plugin's last log lines for container ${last.containerId.slice(0, 12)} on ${last.node}:\n${log.slice(-6).join('\n') || '(none)'}`);
+      }
+      await sleep(POLL_MS);
+    }
   }
 
   async waitForPodsGone(namespace: string, names: string[] | undefined, timeoutMs = POD_GONE_TIMEOUT_MS): Promise<void> {
