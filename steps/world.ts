@@ -243,6 +243,8 @@ export class E2EWorld extends World {
 
   async deletePodAndWait(name: string, timeoutMs = POD_GONE_TIMEOUT_MS): Promise<void> {
     const { namespace } = this.podRecord(name);
+    // Only DELs from here on count: earlier ones may have failed for reasons the scenario has since cleared.
+    const since = new Date().toISOString();
     try {
       const p = await this.core.readNamespacedPod({ name, namespace });
       this.rememberPlacement(name, p);
@@ -256,7 +258,7 @@ export class E2EWorld extends World {
       if (list.items.length === 0) return;
       // A runtime retries a failed DEL and keeps the pod Terminating meanwhile (kubelet and containerd do; so
       // does the local node agent): once it has failed a few times, say why instead of waiting out the deadline.
-      const failedDels = (await this.cluster.cniCalls(this.startedAt))
+      const failedDels = (await this.cluster.cniCalls(since))
         .filter((c) => c.op === 'DEL' && c.exitCode !== 0 && c.namespace === namespace && c.pod === name);
       if (failedDels.length >= FAILED_DELS_BEFORE_VERDICT || Date.now() > deadline) {
         const phase = list.items[0]?.status?.phase ?? 'without status';
