@@ -56,8 +56,26 @@ async function callsFor(world: E2EWorld, pod: string, op: CniCallRecord['op'], s
 const describeCall = (c: CniCallRecord): string =>
   `exit status ${c.exitCode}${c.errorCode !== undefined ? `, CNI error code ${c.errorCode}` : ', no CNI error object'}`;
 
+/**
+ * The cluster's reason the pod did not start. A pod that started anyway is reported with what shows
+ * how: its interfaces, and the configs its node's runtime chooses from (it runs the first one).
+ */
+async function whyNotStarted(world: E2EWorld, pod: string): Promise<string> {
+  try {
+    return await world.waitForPodFailure(pod);
+  } catch (err) {
+    const p = await world.readPod(pod).catch(() => undefined);
+    const node = world.podRecord(pod).node;
+    if (p?.status?.phase !== 'Running' || !node) throw err;
+    const links = await world.podLinks(pod).then((ls) => ls.map((l) => l.ifname).join(', '), (e: Error) => `unknown (${e.message})`);
+    const confs = await world.cluster.nodeExec(node, ['ls', '/etc/cni/net.d']);
+    throw new Error(`pod "${pod}" is Running although the Multus daemon on ${node} is stopped; its interfaces: ${links}; ` +
+      `/etc/cni/net.d on ${node} holds: ${confs.stdout.trim().split('\n').join(', ') || '(nothing)'} (the runtime runs the first config there)`);
+  }
+}
+
 Then('pod {string} does not start, and the reason given says to try again \\(CNI error code 11)', async function (this: E2EWorld, pod: string) {
-  const why = await this.waitForPodFailure(pod);
+  const why = await whyNotStarted(this, pod);
   const adds = await callsFor(this, pod, 'ADD');
   const add = adds.at(-1);
   assert.ok(add, `the runtime recorded no ADD for pod "${pod}"; the cluster says:\n${why}`);
