@@ -1,8 +1,9 @@
 // One node's kubelet + container runtime: registers the Node, watches the pods bound to it, and
 // for each creates a pod netns, runs the node's CNI config (libcni.ts), reports status and events
-// as kubelet does, and on graceful delete runs DEL, removes the netns and finishes the delete. A DEL
-// that fails keeps the sandbox (netns included) and the pod, and is retried until it succeeds, as
-// containerd (StopPodSandbox returns the error) and kubelet (the pod worker retries the kill) do.
+// as kubelet does, and on graceful delete runs DEL, removes the netns and finishes the delete. A DEL of
+// a running pod's sandbox that fails keeps the sandbox (netns included) and the pod, and is retried
+// until it succeeds, as containerd (StopPodSandbox returns the error) and kubelet (the pod worker
+// retries the kill) do. A sandbox whose ADD failed gets one clean-up DEL and is dropped.
 import { randomBytes } from 'node:crypto';
 import type { V1Node, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
 import type { CniCallRecord } from '../provider.ts';
@@ -192,23 +193,14 @@ export class NodeAgent {
       this.failed.add(uid);
       const message = `Failed to create pod sandbox: failed to setup network for sandbox "${containerId}": ${describe(err, network)}`;
       this.o.log(`${this.name}: ${ns}/${name}: ${message}`);
-      // As containerd does after a failed sandbox: DEL what may have been added, then drop the netns.
-      // When that DEL fails too, containerd keeps the sandbox (netns included) so that stopping it
-      // later DELs again: here the pod's deletion does (reconcile → teardown).
-      let cleanupFailed = false;
+      // As kubelet does after a failed sandbox: DEL what may have been added, then drop the netns. Only
+      // once: a failed sandbox stays failed (no ADD or DEL retries), so these scenarios are deterministic.
       if (network) {
         const net = network;
-        await this.timed('DEL', pod, runtime, () => this.cni.del(net, runtime)).catch((e: Error) => {
-          cleanupFailed = true;
-          this.o.log(`${this.name}: cleanup DEL of ${ns}/${name}: ${e.message}`);
-        });
+        await this.timed('DEL', pod, runtime, () => this.cni.del(net, runtime)).catch((e: Error) => this.o.log(`${this.name}: cleanup DEL of ${ns}/${name}: ${e.message}`));
       }
-      if (cleanupFailed && network) {
-        this.sandboxes.set(uid, { containerId, netns, network, runtime });
-      } else {
-        await deleteNetns(netns);
-        this.checkpoint.release(uid);
-      }
+      await deleteNetns(netns);
+      this.checkpoint.release(uid);
       await recordPodEvent(api, pod, { type: 'Warning', reason: 'FailedCreatePodSandBox', message, component: 'kubelet', host: this.name });
       await this.patchStatus(pod, failedStatus(pod, this.o.node.fabricIp, startTime, message)).catch((e: Error) => this.o.log(`${this.name}: status of ${ns}/${name}: ${e.message}`));
     }
