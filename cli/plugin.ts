@@ -2,7 +2,7 @@
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { PluginUnderTest } from '../clusters/provider.ts';
-import { BUNDLED_DAEMON, BUNDLED_PLUGIN, BUNDLED_SHIM, PACKAGE_ROOT } from './paths.ts';
+import { BUNDLED_DAEMON, BUNDLED_PLUGIN, BUNDLED_SHIM, PACKAGE_ROOT, bundledMode } from './paths.ts';
 import { runInherited } from './child-process.ts';
 
 function ensureExecutable(file: string): void {
@@ -16,8 +16,7 @@ function ensureExecutable(file: string): void {
 
 export async function ensurePlugin(plugin: PluginUnderTest, progress: (line: string) => void): Promise<void> {
   if (plugin.kind === 'thin') return ensureExecutable(plugin.path);
-  const bundledThick = plugin.kind === 'thick' && plugin.shim === BUNDLED_SHIM && plugin.daemon === BUNDLED_DAEMON;
-  if (plugin.kind === 'thick' && !bundledThick) {
+  if (plugin.kind === 'thick' && bundledMode(plugin) === undefined) {
     ensureExecutable(plugin.shim);
     return ensureExecutable(plugin.daemon);
   }

@@ -17,7 +17,7 @@ import { loadProvider } from '../steps/providers.ts';
 import { RUN_STATE_ENV, writeRunState, type RunState } from '../steps/run-state.ts';
 import type { ControlPlaneOptions, RunCommand } from './args.ts';
 import { runCucumberProcess, selectedScenarios, suiteIndex } from './cucumber.ts';
-import { PACKAGE_ROOT, removeEmptyWorkRoot } from './paths.ts';
+import { PACKAGE_ROOT, bundledMode, removeEmptyWorkRoot } from './paths.ts';
 import { ensurePlugin } from './plugin.ts';
 
 type Progress = (line: string) => void;
@@ -64,11 +64,12 @@ interface Verdicts {
 async function verdictInputs(cmd: RunCommand): Promise<Verdicts> {
   const suite = await suiteIndex();
   const expectations = cmd.expect ? loadExpectations(cmd.expect, suite, PACKAGE_ROOT) : undefined;
+  const bundled = bundledMode(cmd.plugin);
   const claims = resolveClaims({
     ...(cmd.claims ? { flag: cmd.claims } : {}), ...(expectations ? { expectations: expectations.claims } : {}),
-    bundled: cmd.plugin.kind === 'bundled', suiteFeatures: suite.extendedFeatures,
+    ...(bundled ? { bundled } : {}), suiteFeatures: suite.extendedFeatures,
   });
-  const build = expectations?.build ?? (cmd.plugin.kind === 'bundled' ? 'the bundled multus-e2e plugin' : pluginLabel(cmd.plugin));
+  const build = expectations?.build ?? (bundled ? `the bundled multus-e2e plugin${bundled === 'thick' ? ' (thick)' : ''}` : pluginLabel(cmd.plugin));
   return { suite, ...(expectations ? { expectations } : {}), claims, build };
 }
 

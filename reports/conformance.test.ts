@@ -42,15 +42,16 @@ describe('resolveClaims', () => {
   const suiteFeatures = ['default-route', 'device-info', 'thick'];
 
   it('takes --claim over the expectation file, and gives the bundled plugin every feature', () => {
-    expect(resolveClaims({ flag: ['thick'], expectations: ['default-route'], bundled: true, suiteFeatures })).toEqual({ features: ['thick'], source: 'flag' });
-    expect(resolveClaims({ expectations: ['default-route'], bundled: true, suiteFeatures })).toEqual({ features: ['default-route'], source: 'expectations' });
-    expect(resolveClaims({ bundled: true, suiteFeatures })).toEqual({ features: suiteFeatures, source: 'bundled' });
-    expect(resolveClaims({ bundled: false, suiteFeatures })).toEqual({ features: [], source: 'none' });
-    expect(resolveClaims({ flag: [], bundled: true, suiteFeatures })).toEqual({ features: [], source: 'flag' }); // --claim "" claims nothing
+    expect(resolveClaims({ flag: ['thick'], expectations: ['default-route'], bundled: 'thin', suiteFeatures })).toEqual({ features: ['thick'], source: 'flag' });
+    expect(resolveClaims({ expectations: ['default-route'], bundled: 'thin', suiteFeatures })).toEqual({ features: ['default-route'], source: 'expectations' });
+    expect(resolveClaims({ bundled: 'thick', suiteFeatures })).toEqual({ features: suiteFeatures, source: 'bundled' });
+    expect(resolveClaims({ bundled: 'thin', suiteFeatures })).toEqual({ features: suiteFeatures.filter((f) => f !== 'thick'), source: 'bundled' });
+    expect(resolveClaims({ suiteFeatures })).toEqual({ features: [], source: 'none' });
+    expect(resolveClaims({ flag: [], bundled: 'thin', suiteFeatures })).toEqual({ features: [], source: 'flag' }); // --claim "" claims nothing
   });
 
   it('refuses to claim a feature no scenario has', () => {
-    expect(() => resolveClaims({ flag: ['thick', 'teleport'], bundled: false, suiteFeatures }))
+    expect(() => resolveClaims({ flag: ['thick', 'teleport'], suiteFeatures }))
       .toThrow('--claim teleport: no scenario in features/ is tagged @extended:teleport (the suite has: default-route, device-info, thick)');
   });
 });

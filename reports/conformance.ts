@@ -46,10 +46,11 @@ export type ClaimsSource = 'flag' | 'expectations' | 'bundled' | 'none';
 
 /**
  * The extended features a build claims: --claim wins over the expectation file's `claims`; without
- * either the bundled plugin claims every extended feature of the suite and any other build none.
- * A claimed feature no scenario has is an error (a typo would otherwise claim nothing).
+ * either the bundled plugin claims every extended feature of the suite (but "thick" only in its thick
+ * mode) and any other build none. A claimed feature no scenario has is an error (a typo would otherwise
+ * claim nothing).
  */
-export function resolveClaims(from: { flag?: readonly string[]; expectations?: readonly string[]; bundled: boolean; suiteFeatures: readonly string[] }): ConformanceInput['claims'] {
+export function resolveClaims(from: { flag?: readonly string[]; expectations?: readonly string[]; bundled?: 'thin' | 'thick'; suiteFeatures: readonly string[] }): ConformanceInput['claims'] {
   const unknown = (from.flag ?? []).filter((f) => !from.suiteFeatures.includes(f));
   if (unknown.length > 0) {
     throw new Error(`--claim ${unknown.join(',')}: no scenario in features/ is tagged ${unknown.map((f) => `@extended:${f}`).join(' or ')} ` +
@@ -57,7 +58,9 @@ export function resolveClaims(from: { flag?: readonly string[]; expectations?: r
   }
   if (from.flag) return { features: [...from.flag], source: 'flag' };
   if (from.expectations) return { features: [...from.expectations], source: 'expectations' };
-  return from.bundled ? { features: [...from.suiteFeatures], source: 'bundled' } : { features: [], source: 'none' };
+  if (!from.bundled) return { features: [], source: 'none' };
+  const features = from.bundled === 'thick' ? from.suiteFeatures : from.suiteFeatures.filter((f) => f !== 'thick');
+  return { features: [...features], source: 'bundled' };
 }
 
 export interface ConformanceInput {
