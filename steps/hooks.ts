@@ -131,6 +131,7 @@ async function attachDiagnostics(world: E2EWorld): Promise<void> {
 }
 
 async function deleteNamespaceContents(world: E2EWorld, namespace: string): Promise<void> {
+  const since = new Date().toISOString();
   const pods = await world.core.listNamespacedPod({ namespace });
   await Promise.all(pods.items.map(async (p) => {
     try {
@@ -140,7 +141,7 @@ async function deleteNamespaceContents(world: E2EWorld, namespace: string): Prom
     }
   }));
   // The node agent runs CNI DEL before the pod disappears, so waiting here means the node is clean.
-  await world.waitForPodsGone(namespace, undefined);
+  await world.waitForPodsGone(namespace, undefined, since);
 }
 
 After({ timeout: 300_000 }, async function (this: E2EWorld, { pickle, result }: ITestCaseHookParameter) {

@@ -252,38 +252,39 @@ export class E2EWorld extends World {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const list = await this.core.listNamespacedPod({ namespace, fieldSelector: `metadata.name=${name}` });
-      if (list.items.length === 0) return;
-      // A runtime retries a failed DEL and keeps the pod Terminating meanwhile (kubelet and containerd do; so
-      // does the local node agent): once it has failed a few times, say why instead of waiting out the deadline.
-      const failedDels = (await this.cluster.cniCalls(since))
-        .filter((c) => c.op === 'DEL' && c.exitCode !== 0 && c.namespace === namespace && c.pod === name);
-      if (failedDels.length >= FAILED_DELS_BEFORE_VERDICT || Date.now() > deadline) {
-        const phase = list.items[0]?.status?.phase ?? 'without status';
-        if (failedDels.length === 0) throw new Error(`pod "${name}" is still present (${phase}) ${Math.round(timeoutMs / 1000)} s after its deletion`);
-        const last = failedDels.at(-1) as CniCallRecord;
-        const log = await this.cluster.pluginLog(last.node, last.containerId).catch(() => []);
-        throw new Error(`pod "${name}" stays Terminating: the runtime's CNI DEL failed ${failedDels.length} times `
-          + `(last exit ${last.exitCode}${last.errorCode !== undefined ? `, CNI error code ${last.errorCode}` : ''}); `
-          + `the plugin's last log lines for container ${last.containerId.slice(0, 12)} on ${last.node}:\n${log.slice(-6).join('\n') || '(none)'}`);
-      }
-      await sleep(POLL_MS);
-    }
+    await this.waitForPodsGone(namespace, [name], since, timeoutMs);
   }
 
-  async waitForPodsGone(namespace: string, names: string[] | undefined, timeoutMs = POD_GONE_TIMEOUT_MS): Promise<void> {
+  /**
+   * Waits until the named pods (all of the namespace's when names is undefined), deleted at `since` (ISO
+   * time), are gone. A runtime retries a failed DEL and keeps the pod Terminating meanwhile (kubelet and
+   * containerd do; so does the local node agent): once a pod's DEL has failed a few times, this says why
+   * instead of waiting out the deadline. DELs before `since` do not count: their cause may have cleared.
+   */
+  async waitForPodsGone(namespace: string, names: string[] | undefined, since: string, timeoutMs = POD_GONE_TIMEOUT_MS): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const list = await this.core.listNamespacedPod({ namespace });
       const left = list.items.filter((p) => names === undefined || names.includes(p.metadata?.name ?? ''));
       if (left.length === 0) return;
+      const failedDels = (await this.cluster.cniCalls(since)).filter((c) => c.op === 'DEL' && c.exitCode !== 0 && c.namespace === namespace);
+      for (const p of left) {
+        const failed = failedDels.filter((c) => c.pod === p.metadata?.name);
+        if (failed.length >= FAILED_DELS_BEFORE_VERDICT) throw new Error(await this.failedDelReport(p.metadata?.name ?? '', failed));
+      }
       if (Date.now() > deadline) {
-        throw new Error(`pods still present in ${namespace} after ${Math.round(timeoutMs / 1000)} s: ${left.map((p) => `${p.metadata?.name} (${p.status?.phase})`).join(', ')}`);
+        throw new Error(`pods still present in ${namespace} ${Math.round(timeoutMs / 1000)} s after their deletion: ${left.map((p) => `${p.metadata?.name} (${p.status?.phase})`).join(', ')}`);
       }
       await sleep(POLL_MS);
     }
+  }
+
+  private async failedDelReport(pod: string, failed: CniCallRecord[]): Promise<string> {
+    const last = failed.at(-1) as CniCallRecord;
+    const log = await this.cluster.pluginLog(last.node, last.containerId).catch(() => []);
+    return `pod "${pod}" stays Terminating: the runtime's CNI DEL failed ${failed.length} times `
+      + `(last exit ${last.exitCode}${last.errorCode !== undefined ? `, CNI error code ${last.errorCode}` : ''}); `
+      + `the plugin's last log lines for container ${last.containerId.slice(0, 12)} on ${last.node}:\n${log.slice(-6).join('\n') || '(none)'}`;
   }
 
   async podExecOk(name: string, argv: string[]): Promise<string> {
