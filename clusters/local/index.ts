@@ -1,4 +1,4 @@
-// The local provider: a cluster made of network namespaces on this host (DESIGN §4). create()
+// The local provider: a cluster made of network namespaces on this host. create()
 // starts a detached cluster daemon (daemon.ts) and returns once every node is Ready with the plugin
 // under test installed; attach() reconnects to it by workDir; destroy() removes all of it.
 import { fork } from 'node:child_process';
