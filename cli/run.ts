@@ -196,7 +196,7 @@ export async function runCommand(cmd: RunCommand, progress: Progress): Promise<n
       })).exitCode;
   }
 
-  const hostResults = readScenarioResults(path.join(cmd.reportsDir, 'cucumber.ndjson'), inVm ? 'vm' : 'host');
+  const hostResults = readScenarioResults(path.join(cmd.reportsDir, 'cucumber.ndjson'), hostEnvironment);
   const vmResults = readScenarioResults(path.join(vmDir, 'cucumber.ndjson'), 'vm');
   const results: ScenarioResult[] = [...hostResults, ...vmResults];
   for (const problem of [exitProblem('host run', hostCode, hostResults), exitProblem('vm run', vmCode, vmResults)]) if (problem) problems.push(problem);

@@ -59,6 +59,12 @@ describe('scenarioResultsFromNdjson', () => {
     expect(text).toContain('5 scenarios: 1 passed, 2 skipped, 1 failed, 1 undefined/pending/ambiguous; 3 not ok');
   });
 
+  it('labels a kind run kind, not host', () => {
+    const kind = scenarioResultsFromNdjson(stream, 'kind');
+    expect(kind.every((r) => r.where === 'kind')).toBe(true);
+    expect(formatSummary(kind)).toContain('PASSED    kind features/x.feature: passes');
+  });
+
   it('prints the scenarios under the headings it is given, with the counts over all of them', () => {
     const text = formatSummary(results, [{ title: 'First two', results: results.slice(0, 2) }, { title: 'Rest', results: results.slice(2) }]);
     expect(text.split('\n').filter((l) => l.endsWith(':'))).toEqual(['First two:', 'Rest:']);

@@ -1,8 +1,10 @@
 // The run's verdict per scenario, read back from Cucumber's NDJSON message stream (one per cucumber
 // process: the host run and the vm run), with where it ran and why it was skipped.
 import { existsSync, readFileSync } from 'node:fs';
+import type { Environment } from './latency.ts';
 
-export type Where = 'host' | 'vm';
+/** Where a scenario ran: this host's local provider, the vm guest, or a kind cluster (never pooled). */
+export type Where = Environment;
 export type ScenarioStatus = 'PASSED' | 'SKIPPED' | 'PENDING' | 'UNDEFINED' | 'AMBIGUOUS' | 'FAILED' | 'UNKNOWN';
 
 export interface ScenarioResult {
