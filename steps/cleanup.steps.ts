@@ -2,7 +2,7 @@
 // IPAM allocations and cache files.
 import assert from 'node:assert/strict';
 import { Then } from '@cucumber/cucumber';
-import { cniStateFilesReferring, netnsStillExists, requireLoopback } from './leak-checks.ts';
+import { leftoversOnNode } from '../clusters/leak-checks.ts';
 import type { E2EWorld } from './world.ts';
 
 /** Waits until the cluster reports why the pod's sandbox failed, checks it is not Running, and returns that report. */
@@ -27,30 +27,11 @@ Then('pod {string} does not start, and the reason given names {string}', async f
 
 /** What of a deleted pod is still on its node, as human-readable findings (empty when clean). */
 async function leftoversOf(world: E2EWorld, pod: string, node: string, containerIds: string[], netnsPaths: string[]): Promise<string[]> {
-  const findings: string[] = [];
   const { namespace } = world.podRecord(pod);
-  const otherPodsOnNode = (await world.core.listNamespacedPod({ namespace })).items.some((p) => p.spec?.nodeName === node);
-  const before = world.nodeLinksBefore.get(node) ?? new Set<string>();
-  const links = await world.nodeLinks(node);
-  requireLoopback(links, node);
-  for (const link of links) {
-    if (before.has(link.ifname)) continue;
-    const kind = link.linkinfo?.info_kind;
-    // Bridges created by the bridge plugin stay by design; veths of pods still running are theirs.
-    if (kind === 'bridge') continue;
-    if (kind === 'veth' && otherPodsOnNode) continue;
-    findings.push(`link ${link.ifname} (${kind ?? 'unknown kind'}) appeared on ${node} during the scenario and is still there`);
-  }
-  // The runtime names the pod's netns (containerd: /var/run/netns/cni-<uuid>) and passes it as CNI_NETNS.
-  for (const path of netnsPaths) {
-    if (await netnsStillExists(world.cluster, node, path)) findings.push(`network namespace ${path} of the pod still exists on ${node}`);
-  }
-  for (const id of containerIds) {
-    for (const file of await cniStateFilesReferring(world.cluster, node, id)) {
-      findings.push(`${file} on ${node} still refers to container ${id.slice(0, 12)} (IPAM allocation or cache entry)`);
-    }
-  }
-  return findings;
+  const podsStillOnNode = (await world.core.listNamespacedPod({ namespace })).items.some((p) => p.spec?.nodeName === node);
+  const linksBefore = world.nodeLinksBefore.get(node) ?? new Set<string>();
+  const leaks = await leftoversOnNode(world.cluster, node, { linksBefore, podsStillOnNode, containerIds, netnsPaths });
+  return leaks.map((l) => l.what);
 }
 
 Then('deleting pod {string} leaves no interfaces, addresses or IPAM allocations behind', async function (this: E2EWorld, pod: string) {

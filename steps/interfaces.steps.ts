@@ -1,8 +1,8 @@
 // Then steps about what the kernel shows inside pods: interfaces, addresses, MACs, MTUs, routes, reachability.
 import assert from 'node:assert/strict';
 import { Then } from '@cucumber/cucumber';
-import { ipv4Addresses, ipv4InCidr, networkOf } from './ip-state.ts';
-import { podInterfaceNames } from './leak-checks.ts';
+import { ipv4Addresses, ipv4InCidr, networkOf } from '../clusters/ip-state.ts';
+import { podInterfaceNames } from '../clusters/leak-checks.ts';
 import type { E2EWorld } from './world.ts';
 
 async function firstIpv4(world: E2EWorld, pod: string, ifname: string): Promise<string> {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { Then, type DataTable } from '@cucumber/cucumber';
 import { NETWORK_STATUS_ANNOTATION } from '../fixtures/templates.ts';
-import { ipv4Addresses } from './ip-state.ts';
+import { ipv4Addresses } from '../clusters/ip-state.ts';
 import type { E2EWorld } from './world.ts';
 
 export interface NetworkStatusEntry {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { CNI_VERSION, NETWORKS_ANNOTATION, RESOURCE_NAME_ANNOTATION, commaNetworks, hostLocalIpam, parseNetworkList, type CniConfig } from '../fixtures/templates.ts';
 import { networkStatusOf } from './network-status.steps.ts';
-import { parseIpJson } from './ip-state.ts';
+import { parseIpJson } from '../clusters/ip-state.ts';
 import type { E2EWorld } from './world.ts';
 
 const RESOURCE = 'netdevsim.io/vf';

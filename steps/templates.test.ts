@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   bridgeNameFor, commaNetworks, jsonNetworks, macvlanConfig, multusConfigWith, multusSettings, nad, parseNetworkList, pod, staticMacvlanConflist,
 } from '../fixtures/templates.ts';
-import { ipv4InCidr, networkOf } from './ip-state.ts';
+import { ipv4InCidr, networkOf } from '../clusters/ip-state.ts';
 
 describe('network selection annotations', () => {
   it('parses the comma form a scenario writes, with namespaces and interface names', () => {

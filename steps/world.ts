@@ -5,7 +5,7 @@ import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumb
 import { CoreV1Api, CustomObjectsApi, KubeConfig, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
 import type { Cluster, CniCallRecord, ExecResult } from '../clusters/provider.ts';
 import { nad, pod, type CniConfig, type NadObject, type PodOptions } from '../fixtures/templates.ts';
-import { parseIpJson, type IpLink, type IpRoute } from './ip-state.ts';
+import { parseIpJson, type IpLink, type IpRoute } from '../clusters/ip-state.ts';
 import type { RunState } from './run-state.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Cluster, ExecResult } from '../clusters/provider.ts';
-import { cniStateFilesReferring, netnsStillExists, podInterfaceNames } from './leak-checks.ts';
+import type { Cluster, ExecResult } from './provider.ts';
+import { addressKeys, cniStateFilesReferring, ipamAllocations, leftoversOnNode, netnsStillExists, podInterfaceNames } from './leak-checks.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -151,5 +151,61 @@ describe('podInterfaceNames', () => {
     const cluster = fakeCluster({ pod: answer(0, '[]') });
     await expect(podInterfaceNames(cluster, 'ns', 'a', 'node-1')).rejects.toThrow(
       'could not read the interfaces of pod "a" on node-1: the listing has no loopback (no interface at all)');
+  });
+});
+
+describe('ipamAllocations', () => {
+  it('lists every address file host-local still holds, skipping its lock and last_reserved_ip bookkeeping', async () => {
+    mkdirSync(join(dir, 'networks', 'stress-net1'), { recursive: true });
+    mkdirSync(join(dir, 'networks', 'local-default'), { recursive: true });
+    writeFileSync(join(dir, 'networks', 'stress-net1', '198.18.16.7'), `${containerId}\r\nnet1`);
+    writeFileSync(join(dir, 'networks', 'stress-net1', 'lock'), '');
+    writeFileSync(join(dir, 'networks', 'stress-net1', 'last_reserved_ip.0'), '198.18.16.7');
+    writeFileSync(join(dir, 'networks', 'local-default', '198.19.1.4'), `${containerId}\r\neth0`);
+    await expect(ipamAllocations(fakeCluster({ node: runHere }), 'node-1', dir)).resolves.toEqual([
+      join(dir, 'networks', 'local-default', '198.19.1.4'), join(dir, 'networks', 'stress-net1', '198.18.16.7')]);
+  });
+
+  it('is empty when nothing was ever allocated (no networks/ yet), but fails when the state directory itself is missing', async () => {
+    await expect(ipamAllocations(fakeCluster({ node: runHere }), 'node-1', dir)).resolves.toEqual([]);
+    const missing = join(dir, 'var-lib-cni');
+    await expect(ipamAllocations(fakeCluster({ node: runHere }), 'node-2', missing)).rejects.toThrow(
+      `could not list the IPAM allocations under ${missing}/networks on node-2: \`find ${missing}/networks\` exited 3: the directory ${missing} does not exist`);
+  });
+});
+
+describe('leftoversOnNode', () => {
+  const link = (ifname: string, kind?: string, addrs: string[] = []) => ({
+    ifname, ...(kind ? { linkinfo: { info_kind: kind } } : {}),
+    addr_info: addrs.map((a) => ({ family: 'inet', local: a.split('/')[0], prefixlen: Number(a.split('/')[1]) })),
+  });
+  const before = [link('lo', undefined, ['127.0.0.1/8']), link('eth0', 'veth', ['198.18.0.11/24']), link('eth1', 'veth')];
+
+  /** A node whose `ip -j -d addr` prints `links`, and whose shell scripts (netns and /var/lib/cni look-ups) run here. */
+  const node = (links: unknown[]) => fakeCluster({ node: async (argv) => (argv[0] === 'ip' ? answer(0, JSON.stringify(links))() : runHere(argv)) });
+
+  it('names new links (not bridges), new addresses on old links, live netns paths and IPAM/cache files of the containers', async () => {
+    mkdirSync(join(dir, 'networks', 'net1'), { recursive: true });
+    writeFileSync(join(dir, 'networks', 'net1', '198.18.16.5'), `${containerId}\r\nnet1`);
+    writeFileSync(join(dir, `multus-${containerId}`), '{}');
+    writeFileSync(join(dir, 'netns-live'), '');
+    const after = [...before.slice(0, 2), link('eth1', 'veth', ['198.18.16.9/20']), link('vethab12', 'veth'), link('brnet2', 'bridge', ['198.18.32.1/20'])];
+    const leaks = await leftoversOnNode(node(after), 'node-1', {
+      linksBefore: new Set(before.map((l) => l.ifname)), addressesBefore: addressKeys(before as never), podsStillOnNode: false,
+      containerIds: [containerId], netnsPaths: [join(dir, 'netns-live'), join(dir, 'netns-gone')], cniStateDir: dir,
+    });
+    expect(leaks).toEqual([
+      { kind: 'address', node: 'node-1', what: 'address 198.18.16.9/20 appeared on eth1 of node-1 and is still there' },
+      { kind: 'link', node: 'node-1', what: 'link vethab12 (veth) appeared on node-1 and is still there' },
+      { kind: 'netns', node: 'node-1', what: `network namespace ${join(dir, 'netns-live')} still exists on node-1` },
+      { kind: 'ipam', node: 'node-1', what: `${join(dir, 'networks', 'net1', '198.18.16.5')} on node-1 still refers to container ${containerId.slice(0, 12)} (IPAM allocation)` },
+      { kind: 'cache', node: 'node-1', what: `${join(dir, `multus-${containerId}`)} on node-1 still refers to container ${containerId.slice(0, 12)} (cache entry)` },
+    ]);
+  });
+
+  it('leaves a new veth alone while other pods still run on the node, and fails when the listing has no loopback', async () => {
+    const scope = { linksBefore: new Set(['lo', 'eth0', 'eth1']), podsStillOnNode: true, containerIds: [], netnsPaths: [], cniStateDir: dir };
+    await expect(leftoversOnNode(node([...before, link('vethab12', 'veth')]), 'node-1', scope)).resolves.toEqual([]);
+    await expect(leftoversOnNode(node([link('eth0', 'veth')]), 'node-1', scope)).rejects.toThrow('could not read the interfaces of node-1: the listing has no loopback (eth0)');
   });
 });
