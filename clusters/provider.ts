@@ -90,10 +90,31 @@ export interface Cluster {
    */
   stopPluginDaemon?(node: string): Promise<void>;
   startPluginDaemon?(node: string): Promise<void>;
+  /** Faults of the cluster's own machinery the fault scenarios inject; undefined on providers that cannot. */
+  readonly faults?: ClusterFaults;
   /** Copy logs and state useful for debugging into dir. */
   exportLogs(dir: string): Promise<void>;
   /** Remove everything the cluster created on this host. Idempotent. */
   destroy(): Promise<void>;
+}
+
+export interface ClusterFaults {
+  /** Stops the API server process (the objects stay in its store); nothing on the nodes can reach it. */
+  stopApiServer(): Promise<void>;
+  /** Starts it again and returns once it serves. */
+  startApiServer(): Promise<void>;
+  /**
+   * The node's runtime tears the pod's sandbox down now (CNI DEL, then its network namespace), as
+   * `crictl stopp` or kubelet killing the pod do, without asking the API server. A failed DEL keeps the
+   * sandbox; the call's record (cniCalls) says how it went.
+   */
+  stopPodSandbox(node: string, namespace: string, pod: string): Promise<void>;
+  /**
+   * The node reboots: its kubelet and runtime stop, every pod network namespace is gone, and when they
+   * are back the runtime tears down the sandboxes it had (CNI DEL with a network namespace that no
+   * longer exists) before starting the pods again. Resolves once the node agent runs again.
+   */
+  restartNode(node: string): Promise<void>;
 }
 
 export interface ClusterProvider {

@@ -3,7 +3,8 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { CniCallRecord, Cluster, ExecResult } from '../provider.ts';
+import type { CniCallRecord, Cluster, ClusterFaults, ExecResult } from '../provider.ts';
+import { callControl, type ControlRequest } from './control.ts';
 import { ApiClient } from './api-client.ts';
 import { readCniCalls } from './cni-call-log.ts';
 import { DeviceCheckpoint } from './device-checkpoint.ts';
@@ -158,6 +159,18 @@ export class LocalCluster implements Cluster {
         }
       },
     });
+  }
+
+  /** Injected by the cluster daemon, which holds the API server and the node agents (control.ts). */
+  readonly faults: ClusterFaults = {
+    stopApiServer: () => this.control({ op: 'stop-api-server' }),
+    startApiServer: () => this.control({ op: 'start-api-server' }),
+    stopPodSandbox: (node, namespace, pod) => this.control({ op: 'stop-pod-sandbox', node, namespace, pod }),
+    restartNode: (node) => this.control({ op: 'restart-node', node }),
+  };
+
+  private async control(req: ControlRequest): Promise<void> {
+    await callControl(this.state.workDir, req);
   }
 
   async destroy(): Promise<void> {

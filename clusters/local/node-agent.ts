@@ -34,7 +34,7 @@ export function nodeCheckpointFile(nodeDir: string): string {
   return hostPathOf(nodeDir, '/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint');
 }
 
-interface Sandbox {
+export interface Sandbox {
   containerId: string;
   netns: string;
   /** null for host-network pods (no CNI, the node's netns). */
@@ -50,6 +50,18 @@ export interface NodeAgentOptions {
   /** Extended resource → device IDs this node offers from the start (more via LocalCluster.registerDevices). */
   devices: Record<string, string[]>;
   log: (line: string) => void;
+  /**
+   * Sandboxes an earlier agent of this node made (by pod uid), as containerd's metadata store keeps them
+   * across a reboot: each is torn down (its netns may be gone) before the pod gets a new one.
+   */
+  staleSandboxes?: ReadonlyMap<string, Sandbox>;
+}
+
+/** What StopPodSandbox's CNI DEL did. */
+export interface SandboxStopped {
+  containerId: string;
+  ok: boolean;
+  error?: string;
 }
 
 export class NodeAgent {
@@ -103,6 +115,13 @@ export class NodeAgent {
   }
 
   start(): void {
+    for (const [uid, sb] of this.o.staleSandboxes ?? []) {
+      this.serial(uid, async () => {
+        const pod: V1Pod = { metadata: { namespace: sb.runtime.podNamespace, name: sb.runtime.podName, uid } };
+        if (sb.network) await this.timed('DEL', pod, sb.runtime, () => this.cni.del(sb.network!, sb.runtime)).catch((e: Error) => this.o.log(`${this.name}: DEL of the sandbox from before the restart of ${pod.metadata?.namespace}/${pod.metadata?.name}: ${e.message}`));
+        this.checkpoint.release(uid);
+      });
+    }
     this.informer = inform<V1Pod>(
       this.o.api,
       `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${this.name}`)}`,
@@ -117,12 +136,33 @@ export class NodeAgent {
     );
   }
 
-  /** Stops watching and waits for in-flight pod work. */
-  async stop(): Promise<void> {
+  /** Stops watching and waits for in-flight pod work; returns the sandboxes it still holds, by pod uid. */
+  async stop(): Promise<Map<string, Sandbox>> {
     this.informer?.stop();
     for (const timer of this.delRetries.values()) clearTimeout(timer);
     this.delRetries.clear();
     await Promise.allSettled([...this.queues.values()]);
+    return new Map(this.sandboxes);
+  }
+
+  /**
+   * Tears the pod's sandbox down now, as `crictl stopp` or kubelet killing a pod do without going through
+   * the API server: CNI DEL, then the netns. A failed DEL keeps the sandbox, and the pod's deletion repeats it.
+   */
+  stopSandbox(namespace: string, name: string): Promise<SandboxStopped> {
+    const found = [...this.sandboxes].find(([, sb]) => sb.runtime.podNamespace === namespace && sb.runtime.podName === name);
+    if (!found) return Promise.reject(new Error(`${this.name} has no sandbox of pod ${namespace}/${name}`));
+    const [uid, sb] = found;
+    return new Promise((resolve, reject) => {
+      this.serial(uid, async () => {
+        try {
+          const ok = await this.teardown(uid, sb);
+          resolve({ containerId: sb.containerId, ok, ...(ok ? {} : { error: 'the DEL failed; the sandbox is kept' }) });
+        } catch (err) {
+          reject(err as Error);
+        }
+      });
+    });
   }
 
   private enqueue(pod: V1Pod, deleted: boolean): void {

@@ -26,6 +26,10 @@ export interface RunningApiServer {
   caPem: string;
   token: string;
   close(): Promise<void>;
+  /** Stops serving (connections refused, watches cut) but keeps every stored object, as an API server outage does. */
+  stop?(): Promise<void>;
+  /** Serves again on the same port with the same objects, token and certificates. */
+  start?(): Promise<void>;
 }
 
 function hostPort(host: string, port: number): string {
@@ -49,15 +53,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const certs = await ensureServingCerts(opts.certDir, [...hosts.filter((h) => h !== '0.0.0.0' && h !== '::'), ...(opts.sans ?? [])]);
   let port = opts.port ?? 0;
   const handler = new ApiHandler({ token, serverAddress: () => hostPort(hosts[0]!, port), requestLog: opts.requestLog });
-  const servers: Server[] = [];
+  let servers: Server[] = [];
   const closeAll = async (): Promise<void> => {
     handler.closeWatches();
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
       s.close(() => resolve());
       s.closeAllConnections();
     })));
+    servers = [];
   };
-  try {
+  const listenAll = async (): Promise<void> => {
     for (const host of hosts) {
       const server = createServer({ key: certs.keyPem, cert: certs.certPem }, (req, res) => handler.handle(req, res));
       // Long-lived watches must not be cut by Node's default request timeout.
@@ -66,6 +71,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       servers.push(server);
       port = await listen(server, host, port);
     }
+  };
+  try {
+    await listenAll();
   } catch (err) {
     await closeAll();
     throw new Error(`API server cannot listen on ${hosts.join(', ')} port ${opts.port ?? 0}: ${(err as Error).message}`);
@@ -77,5 +85,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     caPem: certs.caPem,
     token,
     close: closeAll,
+    stop: closeAll,
+    start: async () => {
+      if (servers.length === 0) await listenAll();
+    },
   };
 }
