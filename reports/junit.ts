@@ -15,7 +15,7 @@ const NO_LEVEL = 'no-level';
 
 // XML 1.0 has no place for most control characters, even escaped.
 const INVALID_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
-const xml = (s: string): string =>
+export const xml = (s: string): string =>
   s.replace(INVALID_XML, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 type Listed = Map<string, { class: string; reason: string; reference: string }>;
