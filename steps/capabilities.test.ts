@@ -75,6 +75,11 @@ describe('requirementSkipReason', () => {
     expect(requirementSkipReason(['@extended:thick'], { plugin: thick, provider: 'local', canControlPluginDaemon: true })).toBeUndefined();
     expect(requirementSkipReason(['@core'], { plugin: { kind: 'bundled' }, provider: 'kind', canControlPluginDaemon: false })).toBeUndefined();
   });
+  it('skips @fault-injection scenarios on a provider that cannot inject faults, naming it, and runs them where it can', () => {
+    expect(requirementSkipReason(['@quality', '@fault-injection'], { plugin: { kind: 'bundled' }, provider: 'kind', canControlPluginDaemon: false }))
+      .toBe('@fault-injection scenario: the kind provider cannot stop its API server, tear down a sandbox or restart a node');
+    expect(requirementSkipReason(['@fault-injection'], { plugin: { kind: 'bundled' }, provider: 'local', canControlPluginDaemon: false, canInjectFaults: true })).toBeUndefined();
+  });
 });
 
 describe('probeCapability (real kernel)', () => {

@@ -108,10 +108,18 @@ export interface RunRequirements {
   provider: string;
   /** Whether the provider's Cluster can stop and start the plugin's daemon (Cluster.stopPluginDaemon). */
   canControlPluginDaemon: boolean;
+  /** Whether the provider's Cluster can inject faults into its API server and node runtimes (Cluster.faults). */
+  canInjectFaults?: boolean;
 }
 
-/** Why a scenario needing what this run lacks (a thick plugin whose daemon the provider controls) is skipped, or undefined. */
+/** Tag of the scenarios that stop the API server, tear sandboxes down or restart nodes (Cluster.faults). */
+export const FAULT_INJECTION_TAG = '@fault-injection';
+
+/** Why a scenario needing what this run lacks (fault injection; a thick plugin whose daemon the provider controls) is skipped, or undefined. */
 export function requirementSkipReason(tags: readonly string[], run: RunRequirements): string | undefined {
+  if (tags.includes(FAULT_INJECTION_TAG) && !run.canInjectFaults) {
+    return `${FAULT_INJECTION_TAG} scenario: the ${run.provider} provider cannot stop its API server, tear down a sandbox or restart a node`;
+  }
   if (!tags.includes(THICK_TAG)) return undefined;
   if (run.plugin.kind !== 'thick') {
     return `${THICK_TAG} scenario: needs a thick plugin (a per-node daemon and its shim); the plugin under test is ${pluginArgument(run.plugin)}`;

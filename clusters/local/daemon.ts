@@ -3,16 +3,18 @@
 // one node agent per node, installs the plugin, and keeps state.json current so destroy() can clean
 // up after a crash. Talks to its creator over IPC until the cluster is ready.
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { kubeconfigYaml, startApiServer, type RunningApiServer } from './apiserver/index.ts';
 import { ApiClient } from './api-client.ts';
-import { createFabric, wireNode } from './fabric.ts';
+import { serveControl, type ControlRequest } from './control.ts';
+import { createFabric, deleteNetns, wireNode } from './fabric.ts';
 import { listenInFabric } from './fabric-relay.ts';
 import { clusterNames, FABRIC_HOST_IP, nodeFabricIp, nodeName, nodeNetns, nodePodCidr } from './names.ts';
 import { applyNadCrd } from './nad-crd.ts';
 import { NamespaceFinalizer } from './namespace-finalizer.ts';
-import { NodeAgent } from './node-agent.ts';
+import { NodeAgent, type NodeAgentOptions } from './node-agent.ts';
 import { prepareNodeFilesystem, serviceAccountDir, startHolder } from './node-host.ts';
 import type { DaemonOptions } from './options.ts';
 import { installPlugin } from './plugin-install.ts';
@@ -65,9 +67,10 @@ writeState(state);
 
 let server: RunningApiServer | undefined;
 let api: ApiClient | undefined;
-const agents: NodeAgent[] = [];
+const agents = new Map<string, { agent: NodeAgent; options: NodeAgentOptions }>();
 let scheduler: PodScheduler | undefined;
 let namespaceFinalizer: NamespaceFinalizer | undefined;
+let control: Server | undefined;
 
 async function bringUp(): Promise<void> {
   progress(`creating fabric ${state.fabricNetns}`);
@@ -139,17 +142,18 @@ async function bringUp(): Promise<void> {
         },
       });
     }
-    const agent = new NodeAgent({
+    const agentOptions: NodeAgentOptions = {
       api: client,
       prefix: names.prefix,
       node: { ...node, holder },
       cniCallsPath: state.cniCallsPath,
       devices: opts.extendedResources[node.name] ?? {},
       log,
-    });
+    };
+    const agent = new NodeAgent(agentOptions);
     await agent.register();
     agent.start();
-    agents.push(agent);
+    agents.set(node.name, { agent, options: agentOptions });
   }));
   scheduler = new PodScheduler(api, log);
   scheduler.start();
@@ -158,10 +162,47 @@ async function bringUp(): Promise<void> {
     namespaceFinalizer = new NamespaceFinalizer(api, log);
     namespaceFinalizer.start();
   }
+  control = await serveControl(workDir!, injectFault);
   state.phase = 'ready';
   writeState(state);
   progress(`cluster ${opts.name} is ready (${opts.nodes} node(s), API ${server.url})`);
   tell({ type: 'ready' });
+}
+
+function agentOn(node: string): { agent: NodeAgent; options: NodeAgentOptions } {
+  const found = agents.get(node);
+  if (!found) throw new Error(`cluster ${opts.name} has no node "${node}" (nodes: ${[...agents.keys()].join(', ')})`);
+  return found;
+}
+
+/** Faults a scenario injects through the control socket (LocalCluster.faults). */
+async function injectFault(req: ControlRequest): Promise<unknown> {
+  switch (req.op) {
+    case 'stop-api-server':
+    case 'start-api-server': {
+      const stopping = req.op === 'stop-api-server';
+      const act = stopping ? server?.stop : server?.start;
+      if (!act) throw new Error(`this cluster's API server cannot be ${stopping ? 'stopped' : 'started'} on its own`);
+      log(`fault: ${stopping ? 'stopping the API server' : 'starting the API server again'}`);
+      return act.call(server);
+    }
+    case 'stop-pod-sandbox':
+      log(`fault: stopping the sandbox of pod ${req.namespace}/${req.pod} on ${req.node}`);
+      return agentOn(req.node).agent.stopSandbox(req.namespace, req.pod);
+    case 'restart-node': {
+      // A reboot: the agent goes away, /run/netns (a tmpfs) comes back empty, and the new agent finds
+      // the old sandboxes in the runtime's store, tears them down and starts the pods again.
+      log(`fault: restarting ${req.node}`);
+      const { agent, options } = agentOn(req.node);
+      const sandboxes = await agent.stop();
+      for (const sb of sandboxes.values()) if (sb.network) await deleteNetns(sb.netns);
+      const restarted = new NodeAgent({ ...options, staleSandboxes: sandboxes });
+      agents.set(req.node, { agent: restarted, options });
+      await restarted.register();
+      restarted.start();
+      return undefined;
+    }
+  }
 }
 
 let stopping = false;
@@ -171,7 +212,8 @@ async function shutdown(code: number): Promise<never> {
     log('stopping');
     await scheduler?.stop();
     namespaceFinalizer?.stop();
-    await Promise.allSettled(agents.map((a) => a.stop()));
+    control?.close();
+    await Promise.allSettled([...agents.values()].map((a) => a.agent.stop()));
     api?.close();
     await server?.close().catch(() => undefined);
   }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ensureServingCerts } from './apiserver/certs.ts';
 import type { RunningApiServer } from './apiserver/index.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { processRef, stopProcess, type ProcessRef } from './process-identity.ts';
+import { isAlive, processRef, stopProcess, type ProcessRef } from './process-identity.ts';
 
 export interface ControlPlaneBinaries {
   kubeApiserver: string;
@@ -67,7 +67,8 @@ export async function startRealControlPlane(opts: {
   const children: ChildProcess[] = [];
   const refs: ProcessRef[] = [];
   const start = (bin: string, args: string[], log: string) => {
-    const out = createWriteStream(join(opts.logDir, log));
+    // Appending: a restarted kube-apiserver (an injected outage) keeps the log of the one before.
+    const out = createWriteStream(join(opts.logDir, log), { flags: 'a' });
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(out);
     child.stderr?.pipe(out);
@@ -82,6 +83,13 @@ export async function startRealControlPlane(opts: {
     // kube-apiserver first, then etcd.
     for (const ref of [...refs].reverse()) await stopProcess(ref);
   };
+  let apiserver: { ref: ProcessRef; args: string[] } | undefined;
+  const startApiserver = async (args: string[]) => {
+    const child = start(opts.binaries.kubeApiserver, args, 'kube-apiserver.log');
+    apiserver = { ref: refs.at(-1)!, args };
+    // etcd (the first child) and this kube-apiserver must stay up; one stopped earlier is no reason to fail.
+    await waitReady(`https://127.0.0.1:${port}/readyz`, token, certs.caPem, [children[0]!, child]);
+  };
   try {
     start(opts.binaries.etcd, [
       `--data-dir=${join(dir, 'etcd')}`,
@@ -91,7 +99,7 @@ export async function startRealControlPlane(opts: {
       `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
       `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
     ], 'etcd.log');
-    start(opts.binaries.kubeApiserver, [
+    await startApiserver([
       `--etcd-servers=http://127.0.0.1:${etcdClient}`,
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
@@ -107,14 +115,20 @@ export async function startRealControlPlane(opts: {
       '--disable-admission-plugins=ServiceAccount',
       '--service-cluster-ip-range=198.18.128.0/24',
       '--allow-privileged=true',
-    ], 'kube-apiserver.log');
-    await waitReady(`https://127.0.0.1:${port}/readyz`, token, certs.caPem, children);
+    ]);
   } catch (err) {
     await close();
     const logs = ['etcd.log', 'kube-apiserver.log'].map((l) => `--- ${join(opts.logDir, l)} (last lines) ---\n${tail(join(opts.logDir, l))}`);
     throw new Error(`real control plane did not start: ${(err as Error).message}\n${logs.join('\n')}`);
   }
-  return { url: `https://127.0.0.1:${port}`, port, caFile: certs.caFile, caPem: certs.caPem, token, close };
+  // An outage of the API server alone: etcd keeps the objects, and a new kube-apiserver serves them.
+  const stop = async () => {
+    if (apiserver) await stopProcess(apiserver.ref);
+  };
+  const restart = async () => {
+    if (apiserver && !isAlive(apiserver.ref)) await startApiserver(apiserver.args);
+  };
+  return { url: `https://127.0.0.1:${port}`, port, caFile: certs.caFile, caPem: certs.caPem, token, close, stop, start: restart };
 }
 
 async function waitReady(url: string, token: string, ca: string, children: ChildProcess[]): Promise<void> {

@@ -10,7 +10,7 @@ import { runCommand } from './run-command.ts';
 import { readState } from './state.ts';
 
 /** Everything the cluster writes into workDir; `multus-e2e run` exports the logs before destroy. */
-const CLUSTER_FILES = ['nodes', 'pki', 'state.json', 'state.json.tmp', 'options.json', 'kubeconfig', 'daemon.log', 'cni-calls.jsonl', 'etcd.log', 'kube-apiserver.log'];
+const CLUSTER_FILES = ['nodes', 'pki', 'state.json', 'state.json.tmp', 'options.json', 'kubeconfig', 'daemon.log', 'cni-calls.jsonl', 'etcd.log', 'kube-apiserver.log', 'control.sock'];
 
 export async function destroyCluster(name: string, workDir: string): Promise<void> {
   const state = readState(workDir);
