@@ -66,6 +66,12 @@ export class KindCluster implements Cluster {
   readonly name: string;
   readonly kubeconfigPath: string;
   private readonly kubectl: Kubectl;
+  // A cluster's nodes do not change while it is attached; every `kind`/`kubectl`/`docker exec` costs
+  // 1–2 s on a loaded machine, and the steps ask for nodes, CNI calls and pod netns many times a scenario.
+  private nodes?: string[];
+  private workers?: string[];
+  /** Pod ("namespace/name") → node and sandbox netns, found once per pod; see podExec. */
+  private readonly sandboxes = new Map<string, { node: string; netns: string }>();
 
   constructor(
     private readonly runner: ToolRunner,
@@ -80,19 +86,43 @@ export class KindCluster implements Cluster {
 
   /** Schedulable (worker) nodes, in kind's order; the control plane is tainted and takes no test pods. */
   async nodeNames(): Promise<string[]> {
-    return (await this.kubectl.nodes()).filter((n) => !n.controlPlane).map((n) => n.name);
+    this.workers ??= (await this.kubectl.nodes()).filter((n) => !n.controlPlane).map((n) => n.name);
+    return this.workers;
   }
 
   /** Every node container, control plane included (the plugin runs on all of them). */
-  private allNodes(): Promise<string[]> {
-    return kindNodes(this.runner, this.name);
+  private async allNodes(): Promise<string[]> {
+    this.nodes ??= await kindNodes(this.runner, this.name);
+    return this.nodes;
   }
 
   nodeExec(node: string, argv: string[]): Promise<ExecResult> {
     return this.runner.run('docker', ['exec', node, ...argv], { allowFail: true });
   }
 
+  /**
+   * Runs argv in the pod's sandbox netns. The node and netns are looked up once per pod (API, then
+   * crictl); when nsenter cannot enter a remembered netns (the pod was deleted and made again under the
+   * same name), they are looked up afresh and the command runs once more.
+   */
   async podExec(namespace: string, pod: string, argv: string[]): Promise<ExecResult> {
+    const key = `${namespace}/${pod}`;
+    const known = this.sandboxes.get(key);
+    if (known) {
+      const res = await this.nsenterExec(known, argv);
+      if (!/^nsenter: /m.test(res.stderr)) return res;
+      this.sandboxes.delete(key);
+    }
+    const sandbox = await this.podSandbox(namespace, pod);
+    this.sandboxes.set(key, sandbox);
+    return this.nsenterExec(sandbox, argv);
+  }
+
+  private nsenterExec(sandbox: { node: string; netns: string }, argv: string[]): Promise<ExecResult> {
+    return this.nodeExec(sandbox.node, ['nsenter', `--net=${sandbox.netns}`, '--', ...argv]);
+  }
+
+  private async podSandbox(namespace: string, pod: string): Promise<{ node: string; netns: string }> {
     const { node, uid } = await this.kubectl.podPlacement(namespace, pod);
     const ids = await this.runner.run('docker', [
       'exec', node, 'crictl', 'pods', '--label', `io.kubernetes.pod.uid=${uid}`, '--state', 'ready', '-q',
@@ -100,8 +130,7 @@ export class KindCluster implements Cluster {
     const sandbox = ids.stdout.split('\n').map((s) => s.trim()).find(Boolean);
     if (!sandbox) throw new Error(`pod ${namespace}/${pod} (uid ${uid}) has no ready sandbox on node ${node}`);
     const inspect = await this.runner.run('docker', ['exec', node, 'crictl', 'inspectp', sandbox]);
-    const netns = netnsFromInspectP(inspect.stdout, sandbox);
-    return this.nodeExec(node, ['nsenter', `--net=${netns}`, '--', ...argv]);
+    return { node, netns: netnsFromInspectP(inspect.stdout, sandbox) };
   }
 
   /** A node file's text; one the plugin (or recorder) has not written yet is empty, not an error. */
@@ -114,11 +143,25 @@ export class KindCluster implements Cluster {
     return this.readNodeFile(node, PLUGIN_LOG_FILE);
   }
 
-  async cniCalls(since?: string): Promise<CniCallRecord[]> {
-    const calls: CniCallRecord[] = [];
-    for (const node of await this.allNodes()) {
-      calls.push(...callsFromRecorder(node, await this.readNodeFile(node, CNI_CALLS_FILE), await this.readPluginLog(node)));
+  /**
+   * Several node files' texts in one `docker exec` (a file not written yet is empty, not an error): the
+   * steps poll CNI calls while waiting for pods to go, and each exec costs about a second under load.
+   */
+  private async readNodeFiles(node: string, files: string[]): Promise<string[]> {
+    const out = await this.nodeExec(node, ['sh', '-c', `for f in "$@"; do cat "$f" 2>/dev/null; printf '\\000'; done`, 'sh', ...files]);
+    const texts = out.stdout.split('\0');
+    if (out.code !== 0 || texts.length !== files.length + 1) {
+      throw new Error(`could not read ${files.join(', ')} on ${node}: exit ${out.code}: ${out.stderr.trim().slice(0, 300)}`);
     }
+    return texts.slice(0, files.length);
+  }
+
+  async cniCalls(since?: string): Promise<CniCallRecord[]> {
+    const perNode = await Promise.all((await this.allNodes()).map(async (node) => {
+      const [recorded = '', log = ''] = await this.readNodeFiles(node, [CNI_CALLS_FILE, PLUGIN_LOG_FILE]);
+      return callsFromRecorder(node, recorded, log);
+    }));
+    const calls = perNode.flat();
     const from = since ? Date.parse(since) : Number.NEGATIVE_INFINITY;
     return calls.filter((c) => Date.parse(c.startedAt) >= from).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
   }

@@ -475,6 +475,27 @@ describe('an attached kind cluster', () => {
     ]);
   });
 
+  it('podExec looks a pod up once, and afresh when its remembered netns is gone (the pod was made again)', async () => {
+    await cluster.podExec('default', 'p1', ['ip', '-j', 'addr']);
+    let before = s.calls().length;
+    await cluster.podExec('default', 'p1', ['ip', '-j', 'addr']);
+    expect(s.lines().slice(before)).toEqual(['docker exec me2e-worker2 nsenter --net=/var/run/netns/cni-1234 -- ip -j addr']);
+
+    writeFileSync(join(s.dir, 'gone.cni-1234'), '');
+    writeFileSync(join(s.dir, 'netns'), 'cni-5678');
+    before = s.calls().length;
+    const res = await cluster.podExec('default', 'p1', ['ip', '-j', 'addr']);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)[0].netns).toBe('/var/run/netns/cni-5678');
+    expect(s.lines().slice(before)).toEqual([
+      'docker exec me2e-worker2 nsenter --net=/var/run/netns/cni-1234 -- ip -j addr',
+      `kubectl --kubeconfig ${work}/kubeconfig get pod -n default p1 -o json`,
+      'docker exec me2e-worker2 crictl pods --label io.kubernetes.pod.uid=uid-1 --state ready -q',
+      'docker exec me2e-worker2 crictl inspectp 5ab1e5',
+      'docker exec me2e-worker2 nsenter --net=/var/run/netns/cni-5678 -- ip -j addr',
+    ]);
+  });
+
   it('nodeExec returns the exit code and output of docker exec without throwing', async () => {
     const res = await cluster.nodeExec('me2e-worker', ['cat', '/var/log/multus/multus.log']);
     expect(res.code).toBe(1);
@@ -502,7 +523,12 @@ describe('an attached kind cluster', () => {
       { op: 'ADD', node: 'me2e-worker2', namespace: 'default', pod: 'p1', containerId: 'c1', netns: '/var/run/netns/cni-c1', ms: 140, exitCode: 0, delegates: [{ network: 'default/mv', type: 'macvlan', ms: 12.5 }], startedAt: t(0) },
       { op: 'DEL', node: 'me2e-worker2', namespace: 'default', pod: 'p2', containerId: 'c2', netns: '/var/run/netns/cni-c2', ms: 90, exitCode: 1, delegates: [], startedAt: t(5000) },
     ]);
+    const before = s.calls().length;
     expect((await cluster.cniCalls(t(1000))).map((c) => c.containerId)).toEqual(['c2']);
+    // One exec per node for both files; the node list is read once per attached cluster.
+    expect(s.lines().slice(before).map((l) => l.split(' sh -c ')[0]).sort()).toEqual(
+      ['docker exec me2e-control-plane', 'docker exec me2e-worker', 'docker exec me2e-worker2'],
+    );
     expect(await cluster.pluginLog('me2e-worker2', 'c2')).toHaveLength(1);
     expect(await cluster.pluginLog('me2e-worker2')).toHaveLength(3);
     expect(await cluster.pluginLog('me2e-worker')).toEqual([]);
