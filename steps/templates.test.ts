@@ -48,6 +48,7 @@ describe('pod template', () => {
   it('pins the node, carries the annotations and the extended resources', () => {
     const p = pod({ namespace: 'ns', name: 'a', node: 'node-1', annotations: { 'k8s.v1.cni.cncf.io/networks': 'x' }, resources: { 'netdevsim.io/vf': '1' } });
     expect(p.spec.nodeName).toBe('node-1');
+    expect(p.spec).toMatchObject({ automountServiceAccountToken: false, enableServiceLinks: false });
     expect(p.metadata.annotations).toEqual({ 'k8s.v1.cni.cncf.io/networks': 'x' });
     expect(p.spec.containers[0]?.resources).toEqual({ requests: { 'netdevsim.io/vf': '1' }, limits: { 'netdevsim.io/vf': '1' } });
     expect(pod({ namespace: 'ns', name: 'b' }).metadata.annotations).toBeUndefined();

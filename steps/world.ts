@@ -14,6 +14,7 @@ export const NAD_VERSION = 'v1';
 export const NAD_PLURAL = 'network-attachment-definitions';
 
 const POLL_MS = 500;
+const SERVICE_ACCOUNT_WAIT_MS = 30_000;
 export const POD_START_TIMEOUT_MS = 90_000;
 export const POD_GONE_TIMEOUT_MS = 90_000;
 /** Failed DELs of one pod after which its deletion is judged failed rather than slow. */
@@ -149,8 +150,28 @@ export class E2EWorld extends World {
     const namespace = opts.namespace ?? this.namespace;
     if (opts.node) await this.snapshotNodeLinks(opts.node);
     else for (const node of await this.cluster.nodeNames()) await this.snapshotNodeLinks(node);
-    await this.core.createNamespacedPod({ namespace, body: pod({ ...opts, namespace }) });
+    await this.createPodObject(namespace, pod({ ...opts, namespace }));
     this.pods.set(opts.name, { namespace, ...(opts.node ? { node: opts.node } : {}) });
+  }
+
+  /**
+   * A real API server refuses pods until the namespace's "default" ServiceAccount exists (its
+   * controller makes it moments after the namespace; seconds on a loaded machine): retried meanwhile.
+   */
+  private async createPodObject(namespace: string, body: ReturnType<typeof pod>): Promise<void> {
+    const deadline = Date.now() + SERVICE_ACCOUNT_WAIT_MS;
+    for (;;) {
+      try {
+        await this.core.createNamespacedPod({ namespace, body });
+        return;
+      } catch (err) {
+        const e = err as { code?: number; body?: unknown };
+        const text = typeof e.body === 'string' ? e.body : JSON.stringify(e.body ?? '');
+        const noServiceAccount = e.code === 403 && /serviceaccount \\*"default\\*" not found/.test(text);
+        if (!noServiceAccount || Date.now() > deadline) throw err;
+      }
+      await sleep(POLL_MS);
+    }
   }
 
   podRecord(name: string): PodRecord {
