@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { MULTUS_CONFIG_SHAPES, type MultusConfigShape, type PluginUnderTest } from '../clusters/provider.ts';
 import { BUNDLED_DAEMON, BUNDLED_SHIM } from './paths.ts';
+import { CLUSTER_SETUP_HELP, CLUSTER_SETUP_OPTIONS, parseClusterSetup, parseReproCommand, type ClusterSetupOptions, type CollectCommand, type ReproCommand } from './repro-args.ts';
 
 export type ProviderName = 'local' | 'vm' | 'kind';
 export type ClusterAction = 'up' | 'down' | 'status' | 'kubeconfig';
@@ -53,6 +54,8 @@ export interface ClusterCommand {
   controlPlane: ControlPlaneOptions;
   workDir: string;
   kindOptions: KindOptions;
+  /** What "up" gives the nodes beyond the plugin (the node options repro takes from its directory). */
+  setup: ClusterSetupOptions;
 }
 
 export interface ReportCommand {
@@ -77,7 +80,7 @@ export interface HelpCommand {
   text: string;
 }
 
-export type Command = RunCommand | ClusterCommand | ReportCommand | CompareCommand | HelpCommand;
+export type Command = RunCommand | ClusterCommand | ReportCommand | CompareCommand | ReproCommand | CollectCommand | HelpCommand;
 
 /** A usage mistake: printed with the command's help and exit code 2. */
 export class UsageError extends Error {
@@ -101,6 +104,9 @@ Commands:
   report                                render the Allure HTML report of the last run (--baseline DIR:
                                         compare it with an earlier run)
   compare --plugin A --plugin B         run the same scenarios for two plugins, side by side
+  repro DIR|FILE                        reproduce a bug report on a fresh cluster: per-pod report, a
+                                        diagnostic bundle, optionally a regression scenario
+  collect                               the diagnostic bundle of a running cluster
 
 Run "multus-e2e <command> --help" for the options of a command.
 `,
@@ -167,7 +173,7 @@ Options:
   --work-dir DIR           cluster state and logs (default /var/tmp/multus-e2e/NAME)
   --kind-image IMG         kind only: the kindest/node image for "up"
   --plugin-image IMG       kind only: an upstream Multus DaemonSet image to install instead of the bundled plugin
-  -h, --help               this help
+${CLUSTER_SETUP_HELP}  -h, --help               this help
 `,
   report: `Usage: multus-e2e report [options]
 
@@ -211,7 +217,7 @@ export function defaultWorkDir(name: string): string {
 }
 
 /** A file named on the command line, resolved against cwd; a missing one is a usage error naming it. */
-function existingFile(option: string, value: string, cwd: string, help: string): string {
+export function existingFile(option: string, value: string, cwd: string, help: string): string {
   if (value === '') throw new UsageError(`${option} needs a file path`, help);
   const file = path.resolve(cwd, value);
   if (!existsSync(file)) throw new UsageError(`${option}: ${file} does not exist`, help);
@@ -219,7 +225,7 @@ function existingFile(option: string, value: string, cwd: string, help: string):
   return file;
 }
 
-function parsePlugin(value: string | undefined, cwd: string, help: string): PluginUnderTest {
+export function parsePlugin(value: string | undefined, cwd: string, help: string): PluginUnderTest {
   if (value === undefined || value === 'bundled') return { kind: 'bundled' };
   // Built (or rebuilt) before use like the bundled thin plugin, so not required to exist yet.
   if (value === 'bundled-thick') return { kind: 'thick', shim: BUNDLED_SHIM, daemon: BUNDLED_DAEMON };
@@ -235,13 +241,13 @@ function parsePlugin(value: string | undefined, cwd: string, help: string): Plug
   return { kind: 'thin', path: existingFile('--plugin', thin, cwd, help) };
 }
 
-function parseMultusConfig(value: string | undefined, help: string): MultusConfigShape {
+export function parseMultusConfig(value: string | undefined, help: string): MultusConfigShape {
   if (value === undefined) return 'delegates';
   if ((MULTUS_CONFIG_SHAPES as readonly string[]).includes(value)) return value as MultusConfigShape;
   throw new UsageError(`--multus-config must be one of ${MULTUS_CONFIG_SHAPES.join(', ')}, got "${value}"`, help);
 }
 
-function parseControlPlane(values: ParsedArgs['values'], provider: ProviderName, cwd: string, help: string): ControlPlaneOptions {
+export function parseControlPlane(values: ParsedArgs['values'], provider: ProviderName, cwd: string, help: string): ControlPlaneOptions {
   const kubeApiserver = values['kube-apiserver'] as string | undefined;
   const etcd = values.etcd as string | undefined;
   if (kubeApiserver === undefined && etcd === undefined) return {};
@@ -258,7 +264,7 @@ function parseProvider(value: string | undefined, help: string): ProviderName {
   throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}, got "${value}"`, help);
 }
 
-function parseNodes(value: string | undefined, help: string): number {
+export function parseNodes(value: string | undefined, help: string): number {
   if (value === undefined) return 2;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 16) {
@@ -285,7 +291,7 @@ function parseKindOptions(values: ParsedArgs['values'], provider: ProviderName, 
   return { ...(image ? { image } : {}), ...(pluginImage ? { pluginImage } : {}) };
 }
 
-function clusterName(values: ParsedArgs['values'], help: string): string {
+export function clusterName(values: ParsedArgs['values'], help: string): string {
   const name = values.name as string | undefined;
   const alias = values['cluster-name'] as string | undefined;
   if (name !== undefined && alias !== undefined && name !== alias) {
@@ -301,7 +307,7 @@ const CLUSTER_OPTIONS: OptionSpec = {
 };
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
-interface ParsedArgs {
+export interface ParsedArgs {
   values: Record<string, string | string[] | boolean | undefined>;
   positionals: string[];
 }
@@ -352,7 +358,7 @@ function runFromValues(values: ParsedArgs['values'], cwd: string, help: string):
   };
 }
 
-function parseCommandArgs(argv: string[], options: OptionSpec, help: string): ParsedArgs {
+export function parseCommandArgs(argv: string[], options: OptionSpec, help: string): ParsedArgs {
   try {
     const parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
     return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
@@ -401,7 +407,7 @@ export function parseCommand(argv: string[], cwd: string = process.cwd()): Comma
     };
   }
   if (command === 'cluster') {
-    const { values, positionals } = parseCommandArgs(rest, CLUSTER_OPTIONS, HELP.cluster);
+    const { values, positionals } = parseCommandArgs(rest, { ...CLUSTER_OPTIONS, ...CLUSTER_SETUP_OPTIONS }, HELP.cluster);
     if (values.help) return { kind: 'help', text: HELP.cluster };
     const [action, ...extra] = positionals;
     if (action === undefined || !(CLUSTER_ACTIONS as readonly string[]).includes(action) || extra.length > 0) {
@@ -421,6 +427,7 @@ export function parseCommand(argv: string[], cwd: string = process.cwd()): Comma
       controlPlane: parseControlPlane(values, provider, cwd, HELP.cluster),
       workDir: path.resolve(cwd, (values['work-dir'] as string | undefined) ?? defaultWorkDir(name)),
       kindOptions: parseKindOptions(values, provider, HELP.cluster),
+      setup: parseClusterSetup(values, cwd, HELP.cluster),
     };
   }
   if (command === 'report') {
@@ -438,5 +445,6 @@ export function parseCommand(argv: string[], cwd: string = process.cwd()): Comma
       maxLatencyRegression: parseLatencyThreshold(values['max-latency-regression'] as string | undefined, HELP.report),
     };
   }
+  if (command === 'repro' || command === 'collect') return parseReproCommand(command, rest, cwd);
   throw new UsageError(`unknown command "${command}"`, HELP.main);
 }

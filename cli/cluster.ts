@@ -2,7 +2,9 @@
 // path goes to stdout, so `kubectl --kubeconfig "$(multus-e2e cluster kubeconfig)"` works.
 import { rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
+import { createClusterWithSetup } from '../clusters/node-setup.ts';
 import type { ClusterProvider } from '../clusters/provider.ts';
+import { loadNodeFiles } from '../repro/manifests.ts';
 import { loadProvider } from '../steps/providers.ts';
 import { RUN_STATE_FILE } from '../steps/run-state.ts';
 import type { ClusterCommand } from './args.ts';
@@ -23,7 +25,16 @@ export async function clusterCommand(cmd: ClusterCommand, progress: Progress): P
     case 'up': {
       await ensurePlugin(cmd.plugin, progress);
       progress(`bringing up ${cmd.provider} cluster "${cmd.name}" with ${cmd.nodes} nodes in ${cmd.workDir} …`);
-      const cluster = await provider.create({ name: cmd.name, nodes: cmd.nodes, plugin: cmd.plugin, multusConfig: cmd.multusConfig, workDir: cmd.workDir, progress, ...cmd.controlPlane });
+      const { multusSettings, daemonConfig, nodeCniConfigs } = loadNodeFiles(cmd.setup);
+      const { cluster, notes, extras } = await createClusterWithSetup(provider, {
+        name: cmd.name, nodes: cmd.nodes, plugin: cmd.plugin, multusConfig: cmd.multusConfig, workDir: cmd.workDir, progress, ...cmd.controlPlane,
+      }, {
+        ...(cmd.setup.netdevsimVfs !== undefined ? { netdevsimVfs: cmd.setup.netdevsimVfs } : {}),
+        ...(multusSettings ? { multusSettings } : {}), ...(daemonConfig ? { daemonConfig } : {}), nodeCniConfigs,
+      });
+      for (const n of notes) progress(`node setup: ${n}`);
+      // Made outside the cluster's own teardown: a person removes them after "cluster down".
+      if (extras.length) progress(`these stay on the host until removed by hand: ${extras.join(', ')}`);
       progress(`cluster "${cmd.name}" is up: kubectl --kubeconfig ${cluster.kubeconfigPath} get nodes`);
       process.stdout.write(`${cluster.kubeconfigPath}\n`);
       return 0;
