@@ -195,11 +195,11 @@ describe('leftoversOnNode', () => {
       containerIds: [containerId], netnsPaths: [join(dir, 'netns-live'), join(dir, 'netns-gone')], cniStateDir: dir,
     });
     expect(leaks).toEqual([
-      { kind: 'address', node: 'node-1', what: 'address 198.18.16.9/20 appeared on eth1 of node-1 and is still there' },
-      { kind: 'link', node: 'node-1', what: 'link vethab12 (veth) appeared on node-1 and is still there' },
-      { kind: 'netns', node: 'node-1', what: `network namespace ${join(dir, 'netns-live')} still exists on node-1` },
-      { kind: 'ipam', node: 'node-1', what: `${join(dir, 'networks', 'net1', '198.18.16.5')} on node-1 still refers to container ${containerId.slice(0, 12)} (IPAM allocation)` },
-      { kind: 'cache', node: 'node-1', what: `${join(dir, `multus-${containerId}`)} on node-1 still refers to container ${containerId.slice(0, 12)} (cache entry)` },
+      { kind: 'address', node: 'node-1', object: 'eth1 198.18.16.9/20', what: 'address 198.18.16.9/20 appeared on eth1 of node-1 and is still there' },
+      { kind: 'link', node: 'node-1', object: 'vethab12', what: 'link vethab12 (veth) appeared on node-1 and is still there' },
+      { kind: 'netns', node: 'node-1', object: join(dir, 'netns-live'), what: `network namespace ${join(dir, 'netns-live')} still exists on node-1` },
+      { kind: 'ipam', node: 'node-1', object: join(dir, 'networks', 'net1', '198.18.16.5'), what: `${join(dir, 'networks', 'net1', '198.18.16.5')} on node-1 still refers to container ${containerId.slice(0, 12)} (IPAM allocation)` },
+      { kind: 'cache', node: 'node-1', object: join(dir, `multus-${containerId}`), what: `${join(dir, `multus-${containerId}`)} on node-1 still refers to container ${containerId.slice(0, 12)} (cache entry)` },
     ]);
   });
 

@@ -13,6 +13,8 @@ export const LEAK_KINDS: readonly LeakKind[] = ['link', 'address', 'netns', 'ipa
 export interface Leak {
   kind: LeakKind;
   node: string;
+  /** What is left: a link name, "link address/len", a netns path or a file path. */
+  object: string;
   /** A sentence naming the object, e.g. "link veth1234 (veth) appeared on node-1 … and is still there". */
   what: string;
 }
@@ -124,16 +126,16 @@ export async function leftoversOnNode(cluster: Cluster, node: string, scope: Lef
     if (kind === 'bridge') continue;
     if (!scope.linksBefore.has(link.ifname)) {
       if (kind === 'veth' && scope.podsStillOnNode) continue;
-      leaks.push({ kind: 'link', node, what: `link ${link.ifname} (${kind ?? 'unknown kind'}) appeared on ${node} and is still there` });
+      leaks.push({ kind: 'link', node, object: link.ifname, what: `link ${link.ifname} (${kind ?? 'unknown kind'}) appeared on ${node} and is still there` });
       continue;
     }
     if (!scope.addressesBefore) continue;
     for (const key of addressKeys([link])) {
-      if (!scope.addressesBefore.has(key)) leaks.push({ kind: 'address', node, what: `address ${key.split(' ')[1]} appeared on ${link.ifname} of ${node} and is still there` });
+      if (!scope.addressesBefore.has(key)) leaks.push({ kind: 'address', node, object: key, what: `address ${key.split(' ')[1]} appeared on ${link.ifname} of ${node} and is still there` });
     }
   }
   for (const path of scope.netnsPaths) {
-    if (await netnsStillExists(cluster, node, path)) leaks.push({ kind: 'netns', node, what: `network namespace ${path} still exists on ${node}` });
+    if (await netnsStillExists(cluster, node, path)) leaks.push({ kind: 'netns', node, object: path, what: `network namespace ${path} still exists on ${node}` });
   }
   const stateDir = scope.cniStateDir ?? CNI_STATE_DIR;
   // host-local keeps one file per allocated address under networks/; every other file is a cache.
@@ -141,7 +143,7 @@ export async function leftoversOnNode(cluster: Cluster, node: string, scope: Lef
   for (const id of scope.containerIds) {
     for (const file of await cniStateFilesReferring(cluster, node, id, stateDir)) {
       const ipam = file.startsWith(ipamDir);
-      leaks.push({ kind: ipam ? 'ipam' : 'cache', node, what: `${file} on ${node} still refers to container ${id.slice(0, 12)} (${ipam ? 'IPAM allocation' : 'cache entry'})` });
+      leaks.push({ kind: ipam ? 'ipam' : 'cache', node, object: file, what: `${file} on ${node} still refers to container ${id.slice(0, 12)} (${ipam ? 'IPAM allocation' : 'cache entry'})` });
     }
   }
   return leaks;

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CniCallRecord } from '../clusters/provider.ts';
-import { latencyRunsFrom, percentile, renderLatencyHtml, summarize, summarizeByGroup, summarizeOp, writeLatencyReport, type Environment, type LatencyRun } from './latency.ts';
+import {
+  latencyGrowth, latencyRunsFrom, percentile, podsOnNodeAtStart, renderLatencyHtml, summarize, summarizeByGroup, summarizeOp, writeLatencyReport, type Environment, type LatencyRun,
+} from './latency.ts';
 
 const run = (op: string, ms: number, environment: Environment = 'host'): LatencyRun =>
   ({ scenario: 's', environment, provider: 'local', plugin: 'bundled', op, pod: 'ns/a', node: 'node-1', ms, delegates: [] });
@@ -90,5 +92,44 @@ describe('writeLatencyReport', () => {
     const page = renderLatencyHtml({ runs, summaries: summarizeByGroup(runs) });
     expect(page).toContain('&lt;b&gt;x&lt;/b&gt;');
     expect(renderLatencyHtml({ runs: [], summaries: [] })).toContain('No CNI calls were recorded');
+  });
+});
+
+describe('pods on the node and latency growth (stress runs)', () => {
+  const t = (s: number) => new Date(Date.UTC(2026, 11, 1, 3, 0, s)).toISOString();
+  const call = (op: 'ADD' | 'DEL', id: string, startS: number, ms: number, node = 'node-1', exitCode = 0): CniCallRecord =>
+    ({ op, node, namespace: 'stress', pod: id, containerId: id, ms, exitCode, delegates: [], startedAt: t(startS) });
+
+  it('counts the pods attached on the call\'s node when it started: ADD done, DEL not yet started (a DEL counts its own pod)', () => {
+    const calls = [
+      call('ADD', 'a', 0, 1000), // ends at 1 s
+      call('ADD', 'b', 2, 1000), // a attached
+      call('ADD', 'x', 2, 500, 'node-2'), // other node: nothing there
+      call('ADD', 'f', 3, 100, 'node-1', 1), // b still running its ADD at 3 s? it ends at 3 s: attached
+      call('ADD', 'c', 4, 1000), // a, b (a failed ADD never attaches)
+      call('DEL', 'a', 6, 500), // a, b, c
+      call('DEL', 'b', 7, 500), // b, c (a's DEL started before)
+    ];
+    expect(podsOnNodeAtStart(calls)).toEqual([0, 1, 0, 2, 2, 3, 2]);
+  });
+
+  it('gives per wave and op the median per pod-count bucket and the least-squares ms per pod', () => {
+    const r = (wave: number, op: string, podsOnNode: number, ms: number): LatencyRun => ({ ...run(op, ms), wave, podsOnNode });
+    const runs = [r(1, 'ADD', 0, 100), r(1, 'ADD', 1, 110), r(1, 'ADD', 2, 120), r(1, 'DEL', 2, 50), r(1, 'DEL', 1, 50),
+      r(2, 'ADD', 0, 200), r(2, 'ADD', 2, 200), run('ADD', 999)];
+    expect(latencyGrowth(runs, 3)).toEqual([
+      { wave: 1, op: 'ADD', n: 3, msPerPod: 10, points: [[0, 100], [1, 110], [2, 120]] },
+      { wave: 1, op: 'DEL', n: 2, msPerPod: 0, points: [[1, 50], [2, 50]] },
+      { wave: 2, op: 'ADD', n: 2, msPerPod: 0, points: [[0, 200], [2, 200]] },
+    ]);
+  });
+
+  it('draws a line per wave in latency.html, and nothing of the kind for runs without waves', () => {
+    const runs = [0, 1, 2, 3].flatMap((n) => [1, 2].map((wave) => ({ ...run('ADD', 100 + n * wave), wave, podsOnNode: n })));
+    const html = renderLatencyHtml({ runs, summaries: summarizeByGroup(runs) });
+    expect(html).toContain('Latency as pods accumulate on a node');
+    expect(html.match(/<polyline /g)).toHaveLength(2);
+    expect(html).toContain('<title>wave 2: 2 ms per pod</title>');
+    expect(renderLatencyHtml({ runs: [run('ADD', 5)], summaries: [] })).not.toContain('Latency as pods accumulate');
   });
 });

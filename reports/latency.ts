@@ -27,6 +27,10 @@ export interface LatencyRun {
   node: string;
   ms: number;
   delegates: DelegateTiming[];
+  /** `multus-e2e stress`: the wave the call belongs to. */
+  wave?: number;
+  /** `multus-e2e stress`: pods with their networks attached on the call's node when the call started. */
+  podsOnNode?: number;
 }
 
 export interface OpSummary {
@@ -126,6 +130,66 @@ export function latencyRunsFrom(calls: readonly CniCallRecord[], scenario: strin
   }));
 }
 
+/**
+ * For each call, how many pods had their networks attached on its node when it started: pods whose ADD
+ * had succeeded by then and whose DEL had not started before it (a DEL counts its own pod).
+ */
+export function podsOnNodeAtStart(calls: readonly CniCallRecord[]): number[] {
+  const start = (c: CniCallRecord) => Date.parse(c.startedAt);
+  const attached = calls.filter((c) => c.op === 'ADD' && c.exitCode === 0)
+    .map((c) => ({ node: c.node, id: c.containerId, from: start(c) + c.ms, until: Infinity }));
+  for (const del of calls) {
+    if (del.op !== 'DEL') continue;
+    for (const a of attached) if (a.node === del.node && a.id === del.containerId && a.from <= start(del)) a.until = Math.min(a.until, start(del));
+  }
+  return calls.map((c) => {
+    const t = start(c);
+    return attached.filter((a) => a.node === c.node && a.from <= t && (t < a.until || (c.op === 'DEL' && a.id === c.containerId && t === a.until))).length;
+  });
+}
+
+/** How one op's latency grows with the pods on the node within one wave: median per pod-count bucket and a least-squares slope. */
+export interface WaveGrowth {
+  wave: number;
+  op: string;
+  n: number;
+  /** Milliseconds per additional pod on the node (least squares over every call); 0 with fewer than 2 distinct pod counts. */
+  msPerPod: number;
+  /** [pods on node (bucket start), median ms] per bucket with calls, ascending. */
+  points: [number, number][];
+}
+
+function leastSquaresSlope(xs: readonly number[], ys: readonly number[]): number {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    sxx += (xs[i]! - mx) ** 2;
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+  }
+  return sxx === 0 ? 0 : sxy / sxx;
+}
+
+/** ADD and DEL growth per wave, from runs that carry wave and podsOnNode (`multus-e2e stress`); buckets of equal width, at most `buckets` of them. */
+export function latencyGrowth(runs: readonly LatencyRun[], buckets = 12): WaveGrowth[] {
+  const measured = runs.filter((r): r is LatencyRun & { wave: number; podsOnNode: number } => r.wave !== undefined && r.podsOnNode !== undefined);
+  const width = Math.max(1, Math.ceil((Math.max(0, ...measured.map((r) => r.podsOnNode)) + 1) / buckets));
+  const waves = [...new Set(measured.map((r) => r.wave))].sort((a, b) => a - b);
+  return waves.flatMap((wave) => ['ADD', 'DEL'].map((op) => {
+    const own = measured.filter((r) => r.wave === wave && r.op === op);
+    const byBucket = new Map<number, number[]>();
+    for (const r of own) {
+      const b = Math.floor(r.podsOnNode / width) * width;
+      byBucket.set(b, [...(byBucket.get(b) ?? []), r.ms]);
+    }
+    const points = [...byBucket].sort(([a], [b]) => a - b)
+      .map(([b, values]): [number, number] => [b, round(percentile([...values].sort((x, y) => x - y), 50))]);
+    return { wave, op, n: own.length, msPerPod: round(leastSquaresSlope(own.map((r) => r.podsOnNode), own.map((r) => r.ms)) * 100) / 100, points };
+  })).filter((g) => g.n > 0);
+}
+
 export function buildLatencyReport(runs: readonly LatencyRun[]): LatencyReport {
   return { runs: [...runs], summaries: summarizeByGroup(runs) };
 }
@@ -217,6 +281,45 @@ function histogramSvg(values: number[], op: string): string {
     `<text x="${(w + left) / 2}" y="${h - 4}" text-anchor="middle" font-size="12">${escapeHtml(op)}: calls per latency bin</text>` + bars + '</svg>';
 }
 
+const WAVE_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+
+/** One chart per op: x pods on the node when the call started, y the median ms of the calls at that count, one line per wave. */
+function growthSvg(growth: readonly WaveGrowth[], op: string): string {
+  const own = growth.filter((g) => g.op === op);
+  const [w, h, left, bottom, top, right] = [620, 260, 60, 40, 14, 110];
+  const xMax = niceMax(Math.max(1, ...own.flatMap((g) => g.points.map(([x]) => x))));
+  const yMax = niceMax(Math.max(1, ...own.flatMap((g) => g.points.map(([, y]) => y))));
+  const x = (v: number) => round(left + ((w - left - right) * v) / xMax);
+  const y = (v: number) => round(h - bottom - ((h - bottom - top) * v) / yMax);
+  const grid = [0, 1, 2, 3, 4, 5].map((i) => `<text x="${left - 6}" y="${y((yMax / 5) * i) + 4}" text-anchor="end" font-size="10">${round((yMax / 5) * i)}</text>` +
+    `<line x1="${left}" y1="${y((yMax / 5) * i)}" x2="${w - right}" y2="${y((yMax / 5) * i)}" stroke="#eee"/>` +
+    `<text x="${x((xMax / 5) * i)}" y="${h - bottom + 14}" text-anchor="middle" font-size="10">${round((xMax / 5) * i)}</text>`).join('');
+  const lines = own.map((g, i) => {
+    const colour = WAVE_COLOURS[i % WAVE_COLOURS.length];
+    const pts = g.points.map(([px, py]) => `${x(px)},${y(py)}`).join(' ');
+    return `<polyline points="${pts}" fill="none" stroke="${colour}" stroke-width="2"><title>wave ${g.wave}: ${g.msPerPod} ms per pod</title></polyline>` +
+      g.points.map(([px, py]) => `<circle cx="${x(px)}" cy="${y(py)}" r="3" fill="${colour}"><title>wave ${g.wave}, ${px}+ pods: p50 ${py} ms</title></circle>`).join('') +
+      `<text x="${w - right + 8}" y="${top + 14 * i + 10}" font-size="11" fill="${colour}">wave ${g.wave}</text>`;
+  }).join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" role="img" aria-label="${escapeHtml(op)} latency by pods on the node, one line per wave">` +
+    grid + `<line x1="${left}" y1="${h - bottom}" x2="${w - right}" y2="${h - bottom}" stroke="#333"/><line x1="${left}" y1="${top}" x2="${left}" y2="${h - bottom}" stroke="#333"/>` +
+    `<text x="${(left + w - right) / 2}" y="${h - 6}" text-anchor="middle" font-size="12">pods on the node when the ${escapeHtml(op)} started</text>` +
+    `<text x="14" y="${(h - bottom) / 2}" font-size="12" transform="rotate(-90 14 ${(h - bottom) / 2})" text-anchor="middle">p50 ms</text>` + lines + '</svg>';
+}
+
+/** Stress runs: how ADD and DEL latency grow with the pods on a node, a line per wave, and the slope per wave. */
+function growthSection(runs: readonly LatencyRun[]): string {
+  const growth = latencyGrowth(runs);
+  if (growth.length === 0) return '';
+  const waves = [...new Set(growth.map((g) => g.wave))];
+  const slope = (wave: number, op: string) => growth.find((g) => g.wave === wave && g.op === op)?.msPerPod ?? '–';
+  const rows = waves.map((wave) => `<tr><td>${wave}</td><td>${slope(wave, 'ADD')}</td><td>${slope(wave, 'DEL')}</td></tr>`).join('');
+  return `<h3>Latency as pods accumulate on a node</h3>
+<p>Median latency of the calls that started with that many pods attached on their node (buckets), one line per wave.</p>
+<div class="hist">${['ADD', 'DEL'].filter((op) => growth.some((g) => g.op === op)).map((op) => growthSvg(growth, op)).join('')}</div>
+<table><tr><th>wave</th><th>ADD ms per pod on the node</th><th>DEL ms per pod on the node</th></tr>${rows}</table>`;
+}
+
 const groupTitle = (g: { environment: Environment; plugin: string }): string => `${g.environment} · plugin ${g.plugin}`;
 
 /** One section per (environment, plugin): its summary table, distribution and histograms. */
@@ -227,7 +330,7 @@ function groupSection(group: { environment: Environment; plugin: string; runs: L
   return `<h2>${escapeHtml(groupTitle(group))}</h2>
 <table><tr><th>op</th><th>n</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr>${rows}</table>
 <p>Box: 25th–75th percentile, thick line: median, dashed: p95, whiskers: min–max, dots: every call.</p>${distributionSvg(group.runs, ops)}
-<div class="hist">${ops.map((op) => histogramSvg(group.runs.filter((r) => r.op === op).map((r) => r.ms), op)).join('')}</div>`;
+<div class="hist">${ops.map((op) => histogramSvg(group.runs.filter((r) => r.op === op).map((r) => r.ms), op)).join('')}</div>${growthSection(group.runs)}`;
 }
 
 export function renderLatencyHtml(report: LatencyReport): string {
