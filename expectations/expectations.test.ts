@@ -137,6 +137,24 @@ describe('matchExpectations', () => {
     expect(matchExpectations(expectations(), [result(B, 'SKIPPED')]).unexpectedFailures.map((f) => f.scenario)).toEqual([B]);
   });
 
+  it('applies an entry scoped to environments only there; elsewhere the scenario must pass', () => {
+    const entry = { scenario: A, class: 'upstream-bug' as const, reason: 'r', reference: 'expectations/multus-v4.2.2.md', environments: ['kind' as const] };
+    const scoped = expectations({ expectedFailures: [entry] });
+    expect(matchExpectations(scoped, [result(A, 'FAILED', { where: 'kind' })]).matches).toBe(true);
+    const onHost = matchExpectations(scoped, [result(A, 'FAILED', { where: 'host' })]);
+    expect(onHost.matches).toBe(false);
+    expect(onHost.unexpectedFailures.map((f) => f.scenario)).toEqual([A]);
+    const passedOnHost = matchExpectations(scoped, [result(A, 'PASSED')]);
+    expect(passedOnHost.matches).toBe(true);
+    expect(passedOnHost.notExercised).toEqual([{ scenario: A, why: 'listed for kind only; this run is on host' }]);
+    expect(matchExpectations(scoped, [result(A, 'PASSED', { where: 'kind' })]).unexpectedPasses.map((p) => p.scenario)).toEqual([A]);
+  });
+
+  it('refuses an environment scope that names no known environment', () => {
+    expect(problemsOf(`${GOOD}    environments: [docker]\n`)[0]).toMatch(/^expectedFailures\[0\]\.environments\[0\]: /);
+    expect(problemsOf(`${GOOD}    environments: []\n`)[0]).toMatch(/^expectedFailures\[0\]\.environments: /);
+  });
+
   it('reports listed scenarios that were not selected as not exercised', () => {
     const match = matchExpectations(expectations(), [result(B, 'PASSED')]);
     expect(match.matches).toBe(true);
