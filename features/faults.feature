@@ -8,9 +8,10 @@ Feature: Faults: the API server away, a used-up address range, a damaged cache, 
   Surviving infrastructure faults is the optional capability @extended:fault-recovery: CNI spec 1.1.0
   §DEL says a plugin "should generally complete a DEL action without error even if some resources are
   missing", e.g. "an IPAM plugin should generally release an IP allocation and return success even if
-  the container network namespace no longer exists", and upstream Multus keeps what it attached in its
-  cache directory (`cniDir`, upstream docs/configuration.md) so that DEL needs neither the pod nor the API
-  server. A damaged cache and naming the cause are what this suite asks beyond the specs (@quality).
+  the container network namespace no longer exists"; a Multus plugin keeps the delegates it attached to
+  a container in its data directory (`cniDir`) and reads them back on DEL, so DEL needs neither the pod
+  nor the API server. A damaged cache and naming the cause are what this suite asks beyond the specs
+  (@quality).
 
   @extended:fault-recovery @fault-injection
   Scenario: The API server is down when the runtime tears a pod's networks down
@@ -54,13 +55,14 @@ Feature: Faults: the API server away, a used-up address range, a damaged cache, 
     When the plugin's cache file for pod "a" is cut off half-way
     Then deleting pod "a" leaves no interfaces, addresses or IPAM allocations behind
 
-  @quality
-  Scenario: The plugin's cache file of a pod is cut off: the plugin's log says so
+  @quality @fault-injection
+  Scenario: The plugin's cache file of a pod is cut off: the plugin's log names the file
     Given a bridge network "red-net" with subnet 198.18.107.0/24
     And pod "a" starts on node-1 attached to "red-net"
     When the plugin's cache file for pod "a" is cut off half-way
-    Then deleting pod "a" leaves no interfaces, addresses or IPAM allocations behind
-    And the plugin's log for pod "a" names its unreadable cache file
+    And the runtime on node-1 tears down the sandbox of pod "a"
+    Then the plugin's log for pod "a" names its unreadable cache file
+    And deleting pod "a" leaves no interfaces, addresses or IPAM allocations behind
 
   @extended:fault-recovery @fault-injection
   Scenario: A node restarts: the sandboxes from before are deleted without their network namespaces
