@@ -10,7 +10,7 @@ import { KIND_CONFIG_FILE, KIND_NETWORK, KindCluster, kindClusterExists, kindNod
 import { kindConfigYaml, controlPlaneNodeName } from './kind-config.ts';
 import { Kubectl } from './kubectl.ts';
 import {
-  bundledPluginManifests, manifestsYaml, upstreamPluginManifests, upstreamThickManifests, upstreamThinManifests,
+  bundledPluginManifests, bundledThickManifests, manifestsYaml, upstreamPluginManifests, upstreamThickManifests, upstreamThinManifests,
   INSTALL_NAME, INSTALL_NAMESPACE, UPSTREAM_DAEMONSET, type K8sObject,
 } from './manifests.ts';
 import { CNI_CONF_DIR } from './node-paths.ts';
@@ -33,7 +33,7 @@ const NAD_CRD = 'network-attachment-definitions.k8s.cni.cncf.io';
 
 /** How the plugin under test gets onto the nodes. */
 type Installation =
-  /** The bundled plugin, installer and Node.js copied into the nodes; a busybox DaemonSet runs the installer. */
+  /** The bundled plugin (thin, or thick's shim and daemon), installer and Node.js copied into the nodes; a busybox DaemonSet runs the installer (and thick's daemon). */
   | { kind: 'bundled'; payload: NodePayload; installerImage: string }
   /** Upstream thin or thick from the user's binaries: an upstream-shaped DaemonSet with an image built here. */
   | { kind: 'upstream'; plugin: UpstreamPlugin; busybox: string; payload?: NodePayload }
@@ -57,6 +57,11 @@ function planInstallation(settings: KindSettings, plugin: PluginUnderTest): Inst
   };
   if (plugin.kind === 'bundled') {
     return { kind: 'bundled', payload: { ...runtime(), plugin: needed('plugin under test', join(dist, 'multus')) }, installerImage: settings.installerImage };
+  }
+  // The bundled build's thick mode (its own shim and daemon, as `--plugin bundled-thick` gives them) runs from the node's root like thin.
+  if (plugin.kind === 'thick' && resolve(plugin.shim) === join(dist, 'multus-shim') && resolve(plugin.daemon) === join(dist, 'multus-daemon')) {
+    const thick = { shim: needed('bundled multus-shim', plugin.shim), daemon: needed('bundled multus-daemon', plugin.daemon) };
+    return { kind: 'bundled', payload: { ...runtime(), thick }, installerImage: settings.installerImage };
   }
   const upstream: UpstreamPlugin = plugin.kind === 'thin' ? { kind: 'thin', path: resolve(plugin.path) } : { kind: 'thick', shim: resolve(plugin.shim), daemon: resolve(plugin.daemon) };
   const busybox = checkPluginImageInputs(upstream, settings.busybox);
@@ -138,7 +143,12 @@ async function waitForMultusConfig(runner: ToolRunner, nodes: string[], timeoutM
 function installObjects(installation: Installation, image: string, shape: MultusConfigShape): { objects: K8sObject[]; daemonSet: string } {
   switch (installation.kind) {
     case 'bundled':
-      return { objects: bundledPluginManifests(image, payloadDigest(installation.payload), shape), daemonSet: INSTALL_NAME };
+      return {
+        objects: installation.payload.thick
+          ? bundledThickManifests(image, payloadDigest(installation.payload))
+          : bundledPluginManifests(image, payloadDigest(installation.payload), shape),
+        daemonSet: INSTALL_NAME,
+      };
     case 'upstream':
       return {
         objects: installation.plugin.kind === 'thin' ? upstreamThinManifests(image, shape) : upstreamThickManifests(image),
@@ -171,7 +181,7 @@ export function createKindProvider(settings: KindSettings, runner: ToolRunner = 
       const config = kindConfigYaml({ workers: opts.nodes, disableDefaultCNI: settings.primary.kind !== 'kindnet' });
       const installation = planInstallation(settings, opts.plugin);
       const shape = opts.multusConfig ?? 'delegates';
-      const installerWritesConfig = installation.kind === 'bundled' || (installation.kind === 'upstream' && installation.plugin.kind === 'thin');
+      const installerWritesConfig = (installation.kind === 'bundled' && !installation.payload.thick) || (installation.kind === 'upstream' && installation.plugin.kind === 'thin');
       if (shape !== 'delegates' && !installerWritesConfig) {
         throw new Error(`--multus-config ${shape} needs a plugin whose config the bundled installer writes (bundled or thin); this plugin's DaemonSet writes its own`);
       }
@@ -241,7 +251,7 @@ export function createKindProvider(settings: KindSettings, runner: ToolRunner = 
 
         const payload = installation.kind === 'image' ? undefined : installation.payload;
         for (const node of nodes) {
-          progress(`installing reference CNI plugins${payload ? `, Node.js and the ${payload.plugin ? 'plugin' : 'installer'}` : ''} on ${node}`);
+          progress(`installing reference CNI plugins${payload ? `, Node.js and the ${payload.plugin || payload.thick ? 'plugin' : 'installer'}` : ''} on ${node}`);
           await installReferencePlugins(runner, node, settings.referencePluginsDir);
           if (payload) await installNodePayload(runner, node, payload);
           const tools = await installPodTools(runner, node, settings.busybox);

@@ -2,7 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { parseFlags } from '../../plugin/install/flags.ts';
-import { bundledPluginManifests, installerArgs, manifestsYaml, PLUGIN_RBAC_RULES, upstreamPluginManifests, type K8sObject } from './manifests.ts';
+import { thickDaemonConfig } from '../../plugin/install/install.ts';
+import {
+  bundledPluginManifests, bundledThickManifests, installerArgs, manifestsYaml, PLUGIN_RBAC_RULES, thickInstallerArgs, upstreamPluginManifests, type K8sObject,
+} from './manifests.ts';
 
 interface Container {
   name: string;
@@ -36,6 +39,7 @@ function allows(rules: typeof PLUGIN_RBAC_RULES, group: string, resource: string
 
 describe.each([
   ['bundled', bundledPluginManifests('busybox:1.36', 'ab12')],
+  ['bundled thick', bundledThickManifests('busybox:1.36', 'ab12')],
   ['upstream', upstreamPluginManifests('example.com/multus:thin')],
 ])('%s plugin manifests', (_name, objects) => {
   const docs = roundTrip(objects);
@@ -118,6 +122,31 @@ describe('bundled installer DaemonSet', () => {
       serviceAccountDir: '/var/lib/multus-e2e/serviceaccount',
       cleanupConfigOnExit: true,
       waitForDefaultNetworkSeconds: 120,
+    });
+  });
+});
+
+describe('bundled thick DaemonSet', () => {
+  const spec = podSpec(find(bundledThickManifests('busybox:1.36', 'ab12'), 'DaemonSet')) as PodSpec & { hostPID: boolean };
+  const container = spec.containers[0] as Container & { env: unknown[] };
+
+  it('runs the installer in thick mode, then becomes multus-daemon, both chroot’ed into the node root', () => {
+    expect(spec.hostPID).toBe(true);
+    const script = container.command[2] as string;
+    execFileSync('sh', ['-n', '-c', script]);
+    const lines = script.split('\n');
+    expect(lines.at(-2)).toMatch(/^chroot \/host \/opt\/multus-e2e\/bin\/node \/opt\/multus-e2e\/multus-install '--thick' /);
+    expect(lines.at(-1)).toBe("exec chroot /host '/opt/multus-e2e/bin/node' '/opt/multus-e2e/multus-daemon' '--config=/etc/cni/net.d/multus.d/daemon-config.json'");
+    expect(container.env).toEqual([{ name: 'MULTUS_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }]);
+    expect(container.readinessProbe?.exec.command).toEqual(['sh', '-c', "ls /host/etc/cni/net.d | grep -q '^00-multus\\.conf'"]);
+  });
+
+  it('gives the installer flags that install the recorder as the shim and a daemon config the daemon reads on the node', () => {
+    const parsed = parseFlags(thickInstallerArgs(), '/unused');
+    expect(parsed).toMatchObject({ thick: true, multusBinary: '/opt/multus-e2e/cni-call-recorder', cniBinDir: '/opt/cni/bin', daemonSocketDir: '/run/multus' });
+    expect(thickDaemonConfig(parsed)).toMatchObject({
+      cniConfigDir: '/etc/cni/net.d', multusConfigFile: 'auto', socketDir: '/run/multus', daemonSocketDir: '/run/multus',
+      logFile: '/var/log/multus/multus.log', logLevel: 'verbose', serviceAccountDir: '/var/lib/multus-e2e/serviceaccount',
     });
   });
 });

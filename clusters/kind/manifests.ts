@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import type { MultusConfigShape } from '../provider.ts';
 import { IMAGE_BIN_DIR, IMAGE_RECORDER, cniBinaryName, type UpstreamPlugin } from './plugin-image.ts';
 import {
+  BUNDLED_DAEMON,
   BUNDLED_RECORDER,
   CNI_BIN_DIR,
   CNI_CONF_DIR,
@@ -117,19 +118,69 @@ export const PAYLOAD_DIGEST_ANNOTATION = 'multus-e2e.io/payload-sha256';
  * (mounted at /host), where the copied Node.js finds the node's own libc. The installer stays running
  * (--cleanup-config-on-exit) and removes the Multus config when the DaemonSet is deleted.
  */
-function installerCommand(args: string[]): string[] {
+function installerCommand(args: string[], then?: string[]): string[] {
   const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
+  const installer = `chroot /host ${NODE_RUNTIME} ${INSTALLER_SCRIPT} ${args.map(shellQuote).join(' ')}`;
   const script = [
     'set -e',
     `mkdir -p /host${SERVICE_ACCOUNT_COPY}`,
     `cp ${sa}/token ${sa}/ca.crt /host${SERVICE_ACCOUNT_COPY}/`,
-    `exec chroot /host ${NODE_RUNTIME} ${INSTALLER_SCRIPT} ${args.map(shellQuote).join(' ')}`,
+    ...(then ? [installer, `exec chroot /host ${then.map(shellQuote).join(' ')}`] : [`exec ${installer}`]),
   ].join('\n');
   return ['sh', '-c', script];
 }
 
+/** The bundled installer's argv for thick mode: the recorder (in front of the shim) as multus-shim, and daemon-config.json. */
+export function thickInstallerArgs(): string[] {
+  return [
+    '--thick',
+    `--cni-conf-dir=${CNI_CONF_DIR}`,
+    `--cni-bin-dir=${CNI_BIN_DIR}`,
+    `--multus-binary=${BUNDLED_RECORDER}`,
+    `--multus-log-file=${PLUGIN_LOG_FILE}`,
+    `--multus-log-level=${PLUGIN_LOG_LEVEL}`,
+    `--service-account-dir=${SERVICE_ACCOUNT_COPY}`,
+    `--daemon-socket-dir=${BUNDLED_DAEMON_SOCKET_DIR}`,
+  ];
+}
+
+/** Where the bundled daemon listens on the node (upstream's default) and the shim connects. */
+export const BUNDLED_DAEMON_SOCKET_DIR = '/run/multus';
+
 /** Ready once the installer has written the Multus config into the node's CNI config dir. */
 const MULTUS_CONFIG_WRITTEN = { exec: { command: ['sh', '-c', `ls /host${CNI_CONF_DIR} | grep -q '^00-multus\\.conf'`] }, periodSeconds: 2 };
+
+/**
+ * The bundled plugin in thick mode: per node, the installer (chroot'ed into the node's root, as for
+ * thin) installs the recorder as /opt/cni/bin/multus-shim in front of the shim and writes
+ * daemon-config.json, then the container becomes multus-daemon, chroot'ed too. The daemon is a
+ * Node.js program: in the node's root it runs on the Node.js copied there, and it executes the
+ * delegates, reads netns paths and keeps IPAM state exactly where a thin plugin would (no image to
+ * build, no chrootDir). hostPID as upstream's thick DaemonSet; the node name for its pod watch.
+ */
+export function bundledThickManifests(installerImage: string, payloadDigest: string): K8sObject[] {
+  return [
+    ...rbacObjects(),
+    daemonSet({
+      hostPID: true,
+      containers: [
+        {
+          name: 'multus-daemon',
+          image: installerImage,
+          imagePullPolicy: 'IfNotPresent',
+          command: installerCommand(thickInstallerArgs(), [NODE_RUNTIME, BUNDLED_DAEMON, `--config=${CNI_CONF_DIR}/multus.d/daemon-config.json`]),
+          env: [{ name: 'MULTUS_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+          securityContext: { privileged: true },
+          readinessProbe: MULTUS_CONFIG_WRITTEN,
+          resources: { requests: { cpu: '50m', memory: '50Mi' } },
+          terminationMessagePolicy: 'FallbackToLogsOnError',
+          volumeMounts: [{ name: 'host-root', mountPath: '/host' }],
+        },
+      ],
+      volumes: [{ name: 'host-root', hostPath: { path: '/', type: 'Directory' } }],
+    }, { [PAYLOAD_DIGEST_ANNOTATION]: payloadDigest }),
+  ];
+}
 
 /**
  * The bundled plugin's DaemonSet. The node runtime, plugin, CNI call recorder and installer were copied

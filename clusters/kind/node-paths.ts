@@ -7,7 +7,10 @@ export const NODE_ON_PATH = '/usr/local/bin/node';
 /** Static busybox providing pod-side tools the node image lacks (ping). */
 export const BUSYBOX = `${PAYLOAD_DIR}/bin/busybox`;
 export const PLUGIN_BINARY = `${PAYLOAD_DIR}/multus`;
-/** The CNI call recorder in front of the bundled plugin; the installer copies it to /opt/cni/bin/multus. */
+/** The bundled plugin's thick mode: its shim (sh + curl, started by the recorder) and its daemon (Node.js). */
+export const BUNDLED_SHIM = `${PAYLOAD_DIR}/multus-shim`;
+export const BUNDLED_DAEMON = `${PAYLOAD_DIR}/multus-daemon`;
+/** The CNI call recorder in front of the bundled plugin (or, thick, its shim); the installer copies it to /opt/cni/bin. */
 export const BUNDLED_RECORDER = `${PAYLOAD_DIR}/cni-call-recorder`;
 /** Upstream binaries (thin multus, multus-shim) as their DaemonSet's init container installs them; the recorder takes their name in CNI_BIN_DIR. */
 export const UPSTREAM_PLUGIN_DIR = `${PAYLOAD_DIR}/plugin`;

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ToolRunner } from './tools.ts';
 import { recorderScript } from './cni-call-recorder.ts';
-import { BUNDLED_RECORDER, BUSYBOX, CNI_BIN_DIR, INSTALLER_SCRIPT, NODE_ON_PATH, NODE_RUNTIME, PAYLOAD_DIR, PLUGIN_BINARY } from './node-paths.ts';
+import { BUNDLED_DAEMON, BUNDLED_RECORDER, BUNDLED_SHIM, BUSYBOX, CNI_BIN_DIR, INSTALLER_SCRIPT, NODE_ON_PATH, NODE_RUNTIME, PAYLOAD_DIR, PLUGIN_BINARY } from './node-paths.ts';
 
 /** Regular executable files in dir (the reference CNI plugins), sorted. */
 export function referencePlugins(dir: string): string[] {
@@ -36,18 +36,20 @@ export async function installReferencePlugins(runner: ToolRunner, container: str
   return missing;
 }
 
-/** What is copied into every node: Node.js and the bundled installer, and the bundled plugin when it is the one under test. */
+/** What is copied into every node: Node.js and the bundled installer, and the bundled plugin (thin, or thick's shim and daemon) when it is the one under test. */
 export interface NodePayload {
   nodeBinary: string;
   installer: string;
   /** The bundled plugin; absent when an upstream plugin's DaemonSet installs the plugin itself. */
   plugin?: string;
+  /** The bundled plugin in thick mode: the shim containerd runs and the daemon the DaemonSet runs. */
+  thick?: { shim: string; daemon: string };
 }
 
 /** sha256 over the plugin and installer as copied into the nodes. */
 export function payloadDigest(payload: NodePayload): string {
   const hash = createHash('sha256');
-  for (const file of [payload.plugin, payload.installer]) if (file) hash.update(readFileSync(file));
+  for (const file of [payload.plugin, payload.installer, payload.thick?.shim, payload.thick?.daemon]) if (file) hash.update(readFileSync(file));
   return hash.digest('hex');
 }
 
@@ -60,10 +62,15 @@ export function payloadDigest(payload: NodePayload): string {
 export async function installNodePayload(runner: ToolRunner, container: string, payload: NodePayload): Promise<void> {
   await runner.run('docker', ['exec', container, 'mkdir', '-p', `${PAYLOAD_DIR}/bin`, '/var/log/multus']);
   await runner.run('docker', ['cp', payload.nodeBinary, `${container}:${NODE_RUNTIME}`]);
-  if (payload.plugin) {
-    await runner.run('docker', ['cp', payload.plugin, `${container}:${PLUGIN_BINARY}`]);
+  if (payload.plugin) await runner.run('docker', ['cp', payload.plugin, `${container}:${PLUGIN_BINARY}`]);
+  if (payload.thick) {
+    await runner.run('docker', ['cp', payload.thick.shim, `${container}:${BUNDLED_SHIM}`]);
+    await runner.run('docker', ['cp', payload.thick.daemon, `${container}:${BUNDLED_DAEMON}`]);
+  }
+  const recorded = payload.thick ? BUNDLED_SHIM : payload.plugin ? PLUGIN_BINARY : undefined;
+  if (recorded) {
     await runner.run('docker', ['exec', '-i', container, 'sh', '-c', `cat > ${BUNDLED_RECORDER} && chmod 755 ${BUNDLED_RECORDER}`], {
-      input: recorderScript(PLUGIN_BINARY),
+      input: recorderScript(recorded),
     });
   }
   await runner.run('docker', ['cp', payload.installer, `${container}:${INSTALLER_SCRIPT}`]);

@@ -388,6 +388,28 @@ describe('kind provider create/destroy against stand-ins', () => {
     expect(ds.spec.template.spec.initContainers[0].command[2]).toContain(`/host/opt/cni/bin/${cniBinary}`);
   });
 
+  it('bundled thick: copies the shim and daemon into the nodes (recorder in front of the shim), builds no image, runs the daemon DaemonSet', async () => {
+    for (const b of ['multus-shim', 'multus-daemon']) file(join(repo, 'plugin/dist', b), '#!/bin/sh\n', 0o755);
+    const plugin = { kind: 'thick', shim: join(repo, 'plugin/dist/multus-shim'), daemon: join(repo, 'plugin/dist/multus-daemon') } as const;
+    const work = join(s.dir, 'work');
+    await createKindProvider(settings()).create({ ...opts(work), plugin });
+    const lines = s.lines();
+    expect(lines.some((l) => l.startsWith('docker build'))).toBe(false);
+    for (const node of NODES) {
+      expect(lines).toEqual(expect.arrayContaining([
+        `docker cp ${repo}/plugin/dist/multus-shim ${node}:/opt/multus-e2e/multus-shim`,
+        `docker cp ${repo}/plugin/dist/multus-daemon ${node}:/opt/multus-e2e/multus-daemon`,
+        `docker exec -i ${node} sh -c cat > /opt/multus-e2e/cni-call-recorder && chmod 755 /opt/multus-e2e/cni-call-recorder`,
+      ]));
+    }
+    expect(lines.some((l) => l.includes(`${repo}/plugin/dist/multus `))).toBe(false);
+    expect(lines).toContain('kind load docker-image busybox:1.36 --name me2e');
+    expect(lines).toContain(`kubectl --kubeconfig ${work}/kubeconfig -n kube-system rollout status daemonset/multus-e2e --timeout=300s`);
+    const ds = parseAllDocuments(readFileSync(join(work, 'multus-e2e-install.yaml'), 'utf8')).map((d) => d.toJS()).find((o) => o.kind === 'DaemonSet');
+    expect(ds.spec.template.spec.containers[0].name).toBe('multus-daemon');
+    await expect(createKindProvider(settings()).create({ ...opts(join(s.dir, 'w2')), plugin, multusConfig: 'cluster-network-file' })).rejects.toThrow(/--multus-config cluster-network-file needs/);
+  });
+
   it('refuses bad input before running anything', async () => {
     const p = createKindProvider(settings());
     await expect(p.create({ ...opts(join(s.dir, 'w')), name: 'Bad_Name' })).rejects.toThrow(/invalid kind cluster name "Bad_Name"/);
