@@ -3,6 +3,7 @@
 # verdict of its own, never pooled. Argument (optional): a directory holding kube-apiserver, etcd and
 # upstream Multus (multus, multus-shim, multus-daemon), like an envtest KUBEBUILDER_ASSETS dir.
 #   1. the bundled plugin in thick mode (per-node daemon + shim) on the embedded API server;
+#      and features/faults.feature run against a deliberately broken plugin (steps/faults.test.ts);
 #   with the directory:
 #   2. the vitest files that need those binaries (real control plane, upstream daemon on a node);
 #   3. the bundled plugin on the real kube-apiserver + etcd;
@@ -37,6 +38,8 @@ table() {
 }
 
 leg bundled-thick --plugin bundled-thick
+# features/faults.feature must fail, naming what leaked, for a Multus that throws its cache away on DEL.
+step "faults catch a cache-ignoring plugin" env MULTUS_E2E_BROKEN_PLUGIN_RUNS=1 npx vitest run steps/faults.test.ts
 
 missing=()
 for f in kube-apiserver etcd multus multus-shim multus-daemon; do [ -x "$bins/$f" ] || missing+=("$f"); done
