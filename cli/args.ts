@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { MULTUS_CONFIG_SHAPES, type MultusConfigShape, type PluginUnderTest } from '../clusters/provider.ts';
 import { BUNDLED_DAEMON, BUNDLED_SHIM } from './paths.ts';
+import { CLUSTER_SETUP_HELP, CLUSTER_SETUP_OPTIONS, parseClusterSetup, parseReproCommand, type ClusterSetupOptions, type CollectCommand, type ReproCommand } from './repro-args.ts';
 import { parseStressCommand, type StressCommand } from './stress-args.ts';
 
 export type ProviderName = 'local' | 'vm' | 'kind';
@@ -54,6 +55,8 @@ export interface ClusterCommand {
   controlPlane: ControlPlaneOptions;
   workDir: string;
   kindOptions: KindOptions;
+  /** What "up" gives the nodes beyond the plugin (the node options repro takes from its directory). */
+  setup: ClusterSetupOptions;
 }
 
 export interface ReportCommand {
@@ -78,7 +81,7 @@ export interface HelpCommand {
   text: string;
 }
 
-export type Command = RunCommand | ClusterCommand | ReportCommand | CompareCommand | StressCommand | HelpCommand;
+export type Command = RunCommand | ClusterCommand | ReportCommand | CompareCommand | StressCommand | ReproCommand | CollectCommand | HelpCommand;
 
 /** A usage mistake: printed with the command's help and exit code 2. */
 export class UsageError extends Error {
@@ -102,6 +105,9 @@ Commands:
   report                                render the Allure HTML report of the last run (--baseline DIR:
                                         compare it with an earlier run)
   compare --plugin A --plugin B         run the same scenarios for two plugins, side by side
+  repro DIR|FILE                        reproduce a bug report on a fresh cluster: per-pod report, a
+                                        diagnostic bundle, optionally a regression scenario
+  collect                               the diagnostic bundle of a running cluster
   stress --pods N --networks K --waves W --parallel P
                                         churn on a local cluster: pods created and deleted in waves,
                                         leaks and ADD/DEL latency per wave
@@ -171,7 +177,7 @@ Options:
   --work-dir DIR           cluster state and logs (default /var/tmp/multus-e2e/NAME)
   --kind-image IMG         kind only: the kindest/node image for "up"
   --plugin-image IMG       kind only: an upstream Multus DaemonSet image to install instead of the bundled plugin
-  -h, --help               this help
+${CLUSTER_SETUP_HELP}  -h, --help               this help
 `,
   report: `Usage: multus-e2e report [options]
 
@@ -215,7 +221,7 @@ export function defaultWorkDir(name: string): string {
 }
 
 /** A file named on the command line, resolved against cwd; a missing one is a usage error naming it. */
-function existingFile(option: string, value: string, cwd: string, help: string): string {
+export function existingFile(option: string, value: string, cwd: string, help: string): string {
   if (value === '') throw new UsageError(`${option} needs a file path`, help);
   const file = path.resolve(cwd, value);
   if (!existsSync(file)) throw new UsageError(`${option}: ${file} does not exist`, help);
@@ -245,7 +251,7 @@ export function parseMultusConfig(value: string | undefined, help: string): Mult
   throw new UsageError(`--multus-config must be one of ${MULTUS_CONFIG_SHAPES.join(', ')}, got "${value}"`, help);
 }
 
-function parseControlPlane(values: ParsedArgs['values'], provider: ProviderName, cwd: string, help: string): ControlPlaneOptions {
+export function parseControlPlane(values: ParsedArgs['values'], provider: ProviderName, cwd: string, help: string): ControlPlaneOptions {
   const kubeApiserver = values['kube-apiserver'] as string | undefined;
   const etcd = values.etcd as string | undefined;
   if (kubeApiserver === undefined && etcd === undefined) return {};
@@ -305,7 +311,7 @@ const CLUSTER_OPTIONS: OptionSpec = {
 };
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
-interface ParsedArgs {
+export interface ParsedArgs {
   values: Record<string, string | string[] | boolean | undefined>;
   positionals: string[];
 }
@@ -405,7 +411,7 @@ export function parseCommand(argv: string[], cwd: string = process.cwd()): Comma
     };
   }
   if (command === 'cluster') {
-    const { values, positionals } = parseCommandArgs(rest, CLUSTER_OPTIONS, HELP.cluster);
+    const { values, positionals } = parseCommandArgs(rest, { ...CLUSTER_OPTIONS, ...CLUSTER_SETUP_OPTIONS }, HELP.cluster);
     if (values.help) return { kind: 'help', text: HELP.cluster };
     const [action, ...extra] = positionals;
     if (action === undefined || !(CLUSTER_ACTIONS as readonly string[]).includes(action) || extra.length > 0) {
@@ -425,6 +431,7 @@ export function parseCommand(argv: string[], cwd: string = process.cwd()): Comma
       controlPlane: parseControlPlane(values, provider, cwd, HELP.cluster),
       workDir: path.resolve(cwd, (values['work-dir'] as string | undefined) ?? defaultWorkDir(name)),
       kindOptions: parseKindOptions(values, provider, HELP.cluster),
+      setup: parseClusterSetup(values, cwd, HELP.cluster),
     };
   }
   if (command === 'report') {
@@ -443,5 +450,6 @@ export function parseCommand(argv: string[], cwd: string = process.cwd()): Comma
     };
   }
   if (command === 'stress') return parseStressCommand(rest, cwd);
+  if (command === 'repro' || command === 'collect') return parseReproCommand(command, rest, cwd);
   throw new UsageError(`unknown command "${command}"`, HELP.main);
 }

@@ -6,6 +6,7 @@ import { clusterCommand } from './cluster.ts';
 import { compareCommand } from './compare.ts';
 import { removeEmptyWorkRoot } from './paths.ts';
 import { reportCommand } from './report.ts';
+import { collectCliCommand, reproCliCommand } from './repro.ts';
 import { runCommand } from './run.ts';
 import { stressCommand } from './stress.ts';
 import { lockWorkDir } from './work-dir-lock.ts';
@@ -52,6 +53,10 @@ async function main(argv: string[]): Promise<number> {
       // Both runs share the kind settings; each holds its own cluster's work-dir lock while it runs.
       applyKindOptions(cmd.runs[0].kindOptions, path.join(cmd.reportsDir, 'cluster-logs'));
       return compareCommand(cmd, progress, (run) => owningWorkDir(run.workDir, argv, () => runCommand(run, progress)));
+    case 'repro':
+      return reproCliCommand(cmd, progress, (workDir, fn) => owningWorkDir(workDir, argv, fn));
+    case 'collect':
+      return collectCliCommand(cmd, progress, (workDir, fn) => owningWorkDir(workDir, argv, fn));
     case 'stress':
       return owningWorkDir(cmd.workDir, argv, () => stressCommand(cmd, progress));
   }

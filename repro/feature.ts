@@ -208,7 +208,13 @@ function thenSentences(p: PodPlan, subnets: Map<string, string>, home: string): 
     out.push(`the network-status of pod "${p.name}" lists, in order, with the addresses the kernel shows:`,
       ...rows.map((r) => `      | ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`));
   }
-  out.push(`deleting pod "${p.name}" leaves no interfaces, addresses or IPAM allocations behind`);
+  if (p.vfs !== undefined) {
+    // A VF goes back to the node rather than away: the SR-IOV sentences check it is reset and free again.
+    out.push(`the network-status of pod "${p.name}" carries the device-info of its VF`);
+    out.push(`WHEN pod "${p.name}" is deleted`, `the VF of pod "${p.name}" is reset and back in ${p.node}'s pool`);
+  } else {
+    out.push(`deleting pod "${p.name}" leaves no interfaces, addresses or IPAM allocations behind`);
+  }
   return out;
 }
 
@@ -219,8 +225,18 @@ function derivedLevel(plans: readonly PodPlan[]): string {
   return 'core';
 }
 
-const indentSteps = (keyword: 'Given' | 'When' | 'Then', lines: string[][]): string[] =>
-  lines.flatMap((sentence, i) => [`    ${i === 0 ? keyword : 'And'} ${sentence[0]}`, ...sentence.slice(1)]);
+/** Sentences under one keyword, "And" after the first; a sentence marked "WHEN " switches to When, the next to Then. */
+function indentSteps(keyword: 'Given' | 'When' | 'Then', lines: string[][]): string[] {
+  let previous: string | undefined;
+  return lines.flatMap((sentence) => {
+    const [first = '', ...rest] = sentence;
+    const own = first.startsWith('WHEN ') ? 'When' : previous === 'When' && keyword === 'Then' ? 'Then' : keyword;
+    const text = first.replace(/^WHEN /, '');
+    const word = own === previous ? 'And' : own;
+    previous = own;
+    return [`    ${word} ${text}`, ...rest];
+  });
+}
 
 export function generateFeature(input: ReproInput, opts: FeatureOptions): GeneratedFeature {
   const notes: string[] = [];
