@@ -2,6 +2,7 @@
 // its own namespace, skip capability-tagged scenarios with the reason printed, attach diagnostics when a
 // scenario fails, clean up everything even on failure, and collect CNI latency.
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AfterAll, After, BeforeAll, Before, Status, setDefaultTimeout, type ITestCaseHookParameter } from '@cucumber/cucumber';
 import { stringify as toYaml } from 'yaml';
 import type { Cluster } from '../clusters/provider.ts';
@@ -13,6 +14,7 @@ import { RUN_STATE_ENV, readRunState, type RunState } from './run-state.ts';
 import { E2EWorld, NAD_GROUP, NAD_PLURAL, NAD_VERSION, isNotFound, kubeClients, setSuiteContext, suiteContext } from './world.ts';
 
 setDefaultTimeout(180_000);
+const API_REACHABLE_TIMEOUT_MS = 60_000;
 
 const latencyRuns: LatencyRun[] = [];
 /** Set when this process created the cluster itself (cucumber-js run directly, not through the CLI). */
@@ -47,10 +49,19 @@ BeforeAll({ timeout: 600_000 }, async function () {
     ownCluster = cluster;
   }
   const { core, custom } = kubeClients(cluster.kubeconfigPath);
-  try {
-    await custom.listNamespacedCustomObject({ group: NAD_GROUP, version: NAD_VERSION, namespace: 'default', plural: NAD_PLURAL });
-  } catch (err) {
-    throw new Error(`the cluster does not serve ${NAD_PLURAL}.${NAD_GROUP}/${NAD_VERSION} (is the NAD CRD installed?): ${(err as Error).message}`);
+  // An API server on a busy machine may drop a connection now and then: only an answer counts as "not served".
+  const deadline = Date.now() + API_REACHABLE_TIMEOUT_MS;
+  for (;;) {
+    try {
+      await custom.listNamespacedCustomObject({ group: NAD_GROUP, version: NAD_VERSION, namespace: 'default', plural: NAD_PLURAL });
+      break;
+    } catch (err) {
+      const answered = typeof (err as { code?: unknown }).code === 'number';
+      if (answered || Date.now() > deadline) {
+        throw new Error(`the cluster does not serve ${NAD_PLURAL}.${NAD_GROUP}/${NAD_VERSION} (is the NAD CRD installed?): ${(err as Error).message}`);
+      }
+      await sleep(1000);
+    }
   }
   setSuiteContext({ state, cluster, core, custom });
 });
