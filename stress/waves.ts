@@ -21,6 +21,8 @@ const POD_START_TIMEOUT_MS = 120_000;
 const POD_GONE_TIMEOUT_MS = 120_000;
 /** Failed DELs of one pod after which its deletion is judged failed (the runtime keeps retrying meanwhile). */
 const FAILED_DELS_BEFORE_VERDICT = 3;
+/** How long the poller's reads may keep failing (a loaded API server) before the wave gives up. */
+const API_OUTAGE_MS = 60_000;
 const NAD_API = { group: 'k8s.cni.cncf.io', version: 'v1', plural: 'network-attachment-definitions' } as const;
 
 /**
@@ -80,16 +82,25 @@ class WaveObserver {
   pods = new Map<string, V1Pod>();
   calls: CniCallRecord[] = [];
   private tick: Promise<void> | undefined;
+  private failingSince: number | undefined;
 
   constructor(private readonly core: CoreV1Api, private readonly cluster: Cluster, private readonly namespace: string,
     private readonly since: string) {}
 
-  /** Fresh state, shared by the waiters that ask at the same time. */
+  /** Fresh state, shared by the waiters that ask at the same time; a failed read keeps the last state until it has failed for API_OUTAGE_MS. */
   refresh(): Promise<void> {
     this.tick ??= (async () => {
-      const [list, calls] = await Promise.all([this.core.listNamespacedPod({ namespace: this.namespace }), this.cluster.cniCalls(this.since)]);
-      this.pods = new Map(list.items.map((p) => [p.metadata?.name ?? '', p]));
-      this.calls = calls.filter((c) => c.namespace === this.namespace);
+      try {
+        const [list, calls] = await Promise.all([this.core.listNamespacedPod({ namespace: this.namespace }), this.cluster.cniCalls(this.since)]);
+        this.pods = new Map(list.items.map((p) => [p.metadata?.name ?? '', p]));
+        this.calls = calls.filter((c) => c.namespace === this.namespace);
+        this.failingSince = undefined;
+      } catch (err) {
+        this.failingSince ??= Date.now();
+        if (Date.now() - this.failingSince > API_OUTAGE_MS) {
+          throw new Error(`could not read the pods of namespace ${this.namespace} or the CNI call log for ${API_OUTAGE_MS / 1000} s: ${(err as Error).message}`);
+        }
+      }
     })().finally(() => {
       this.tick = undefined;
     });
@@ -111,6 +122,16 @@ class WaveObserver {
       await sleep(POLL_MS);
     }
   }
+}
+
+/** How long after a failed ADD the pod's status may take to say why. */
+const REASON_GRACE_MS = 15_000;
+
+/** The runtime's reason for a failed sandbox as the pod's status carries it, without the sandbox boilerplate. */
+function sandboxFailure(p: V1Pod | undefined): string | undefined {
+  const message = p?.status?.containerStatuses?.[0]?.state?.waiting?.message ?? p?.status?.message;
+  if (!message?.includes('Failed to create pod sandbox')) return undefined;
+  return message.replace(/^.*failed to setup network for sandbox "[0-9a-f]+": /, '').slice(0, 400);
 }
 
 const failedCallText = (c: CniCallRecord): string =>
@@ -188,11 +209,18 @@ export async function prepareStress(cluster: Cluster, plan: StressPlan, namespac
           return report('starting');
         }
         created.push(name);
-        // The local node agent does not retry a failed sandbox, so a failed ADD is final.
+        // The local node agent does not retry a failed sandbox, so a failed ADD is final; its reason (the
+        // plugin's error) reaches the pod's status after the clean-up DEL, which may take a while.
+        let failedSeenAt: number | undefined;
         const failure = await observer.until<string | null>(() => {
-          if (observer.pods.get(name)?.status?.phase === 'Running') return null;
+          const p = observer.pods.get(name);
+          if (p?.status?.phase === 'Running') return null;
           const failed = observer.callsOf(name, 'ADD').find((c) => c.exitCode !== 0);
-          return failed ? `ADD failed (${failedCallText(failed)})` : undefined;
+          if (!failed) return undefined;
+          failedSeenAt ??= Date.now();
+          const why = sandboxFailure(p);
+          if (why === undefined && Date.now() - failedSeenAt < REASON_GRACE_MS) return undefined;
+          return `ADD failed (${failedCallText(failed)})${why ? `: ${why}` : ''}`;
         }, POD_START_TIMEOUT_MS, () => `not Running ${POD_START_TIMEOUT_MS / 1000} s after its creation (${observer.pods.get(name)?.status?.phase ?? 'no status'})`);
         if (failure === null) started++;
         else failures.push({ pod: name, phase: 'start', reason: failure });
