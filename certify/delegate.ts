@@ -29,7 +29,12 @@ export interface CallRecord {
   stdout: string;
   stderr: string;
   ms: number;
+  /** Killed by the harness after CALL_TIMEOUT_MS. */
+  timedOut: boolean;
 }
+
+/** How long one call may take; generous, since a machine busy with other work slows every exec down. */
+export const CALL_TIMEOUT_MS = 180_000;
 
 /** The JSON a call printed on stdout, or undefined when it printed something else. */
 export function stdoutJson(call: CallRecord): unknown {
@@ -42,7 +47,7 @@ export function stdoutJson(call: CallRecord): unknown {
 
 export class Delegate {
   /** `calls` may be shared by the delegates of several host namespaces, so one list holds every call. */
-  constructor(readonly binary: string, readonly hostNetns: string, readonly calls: CallRecord[] = [], private readonly timeoutMs = 60_000) {}
+  constructor(readonly binary: string, readonly hostNetns: string, readonly calls: CallRecord[] = [], private readonly timeoutMs = CALL_TIMEOUT_MS) {}
 
   async call(spec: CallSpec): Promise<CallRecord> {
     const env: Record<string, string> = {
@@ -57,7 +62,9 @@ export class Delegate {
     const stdin = typeof spec.stdin === 'string' ? spec.stdin : JSON.stringify(spec.stdin);
     const t0 = performance.now();
     const res = await runCommand(['ip', 'netns', 'exec', this.hostNetns, this.binary], { env, input: stdin, timeoutMs: this.timeoutMs });
-    const record: CallRecord = { purpose: spec.purpose, env, stdin, code: res.code, stdout: res.stdout, stderr: res.stderr, ms: Math.round((performance.now() - t0) * 10) / 10 };
+    const ms = Math.round((performance.now() - t0) * 10) / 10;
+    const timedOut = ms >= this.timeoutMs && /killed by SIGKILL/.test(res.stderr);
+    const record: CallRecord = { purpose: spec.purpose, env, stdin, code: res.code, stdout: res.stdout, stderr: res.stderr, ms, timedOut };
     this.calls.push(record);
     return record;
   }
@@ -68,5 +75,6 @@ export function describeCall(c: CallRecord): string {
   const vars = Object.entries(c.env).filter(([k]) => k.startsWith('CNI_') && k !== 'CNI_PATH').map(([k, v]) => `${k}=${v}`).join(' ');
   const out = c.stdout.trim().replace(/\s+/g, ' ').slice(0, 300);
   const err = c.stderr.trim().replace(/\s+/g, ' ').slice(0, 200);
+  if (c.timedOut) return `${c.purpose} [${vars}] → killed after ${Math.round(c.ms / 1000)} s without an answer`;
   return `${c.purpose} [${vars}] → exit ${c.code}${out ? `, stdout ${out}` : ''}${err ? `, stderr ${err}` : ''}`;
 }

@@ -287,14 +287,16 @@ async function runVersion(run: VersionRun, opts: SpecSuiteOptions, residue: Reco
   const delB2 = await run.del(b, { purpose: `DEL b again (CNI ${v})` });
   run.judge('del.idempotent', delB2.code === 0, 'the second DEL exits 0', `exit ${delB2.code}`, [delB, delB2]);
 
-  // Variants are judged by what they leave beyond a plain DEL (a plain DEL's own leaks are del.removes-everything's).
+  // Variants are judged by what they leave beyond a plain DEL (a plain DEL's own leaks are del.removes-everything's),
+  // each against a snapshot taken just before its own ADD.
   const beyond = (left: { host: string[]; lost: string[]; container: string[] }) => left.host.length > plainLeaks || left.lost.length > 0 || left.container.length > 0;
   const variantSeen = (d: CallRecord, left: { host: string[]; lost: string[]; container: string[] }) =>
     d.code !== 0 ? `DEL exit ${d.code}` : `left on the host side: ${list(left.host)} (a plain DEL left ${plainLeaks}); taken: ${list(left.lost)}; left in the container: ${list(left.container)}`;
   if (run.applies('del.without-prevresult')) {
+    const before = await snapshot(hostNs, dataDir);
     const c = await run.attach('c');
     const d = await run.del(c, { prevResult: false });
-    const left = await run.leftovers(c, s0);
+    const left = await run.leftovers(c, before);
     run.judge('del.without-prevresult', c.add.code === 0 && d.code === 0 && !beyond(left), 'DEL without prevResult exits 0 and leaves no more than a plain DEL', c.add.code !== 0 ? `ADD failed: exit ${c.add.code}` : variantSeen(d, left), [c.add, d]);
   } else {
     run.notApplicable('del.without-prevresult', `DEL carries no prevResult before CNI 0.4.0; every DEL of ${v} is without one`);
@@ -302,9 +304,11 @@ async function runVersion(run: VersionRun, opts: SpecSuiteOptions, residue: Reco
 
   if (run.applies('check.missing-interface')) {
     const d = await run.attach('d');
-    await ipIn(d.netnsName, ['link', 'del', d.ifname]).catch(() => undefined);
+    // The interface the result puts in the container (CNI_IFNAME unless the plugin named it otherwise, which add.ifname judges).
+    const inside = normalizeResult(d.result).interfaces.find((i) => i.sandbox === d.netns)?.name ?? d.ifname;
+    await ipIn(d.netnsName, ['link', 'del', inside]).catch(() => undefined);
     run.forget(d);
-    const c = await run.check(d, `CHECK d after \`ip link del ${d.ifname}\` in its netns (CNI ${v})`);
+    const c = await run.check(d, `CHECK d after \`ip link del ${inside}\` in its netns (CNI ${v})`);
     run.judge('check.missing-interface', d.add.code === 0 && c.code !== 0, 'CHECK exits non-zero', d.add.code !== 0 ? `ADD failed: exit ${d.add.code}` : `exit ${c.code}`, [d.add, c]);
     await run.del(d, { purpose: `DEL d (CNI ${v}), clean-up` });
   } else {
@@ -312,18 +316,20 @@ async function runVersion(run: VersionRun, opts: SpecSuiteOptions, residue: Reco
   }
 
   {
+    const before = await snapshot(hostNs, dataDir);
     const e = await run.attach('e');
     await run.removeNetns(e);
     run.forget(e);
     const d = await run.del(e, { purpose: `DEL e after \`ip netns del ${e.netnsName}\` (CNI ${v})` });
-    const left = await run.leftovers(e, s0, true);
+    const left = await run.leftovers(e, before, true);
     run.judge('del.netns-gone', e.add.code === 0 && d.code === 0 && !beyond(left), 'DEL exits 0 and leaves no more on the host side than a plain DEL', e.add.code !== 0 ? `ADD failed: exit ${e.add.code}` : variantSeen(d, left), [e.add, d]);
   }
 
   if (run.applies('del.after-failed-add')) {
+    const before = await snapshot(hostNs, dataDir);
     const f = await run.attach('f', { netns: 'missing' });
     const d = await run.del(f, { purpose: `DEL f after its ADD into a missing netns (CNI ${v})` });
-    const left = await run.leftovers(f, s0, true);
+    const left = await run.leftovers(f, before, true);
     run.judge('del.after-failed-add', f.add.code !== 0 && d.code === 0 && !beyond(left), `ADD into a netns that does not exist (${f.netns}) fails; the DEL after it exits 0 and leaves no more than a plain DEL`,
       f.add.code === 0 ? 'the ADD into a missing netns succeeded' : variantSeen(d, left), [f.add, d]);
   } else {
@@ -337,7 +343,7 @@ async function runVersion(run: VersionRun, opts: SpecSuiteOptions, residue: Reco
     const dupes = [...new Set(addresses.filter((x, i) => addresses.indexOf(x) !== i))];
     const noAddress = group.filter((g) => g.add.code === 0 && normalizeResult(g.result).ips.length === 0).map((g) => g.label);
     const problems = [
-      ...failed.map((g) => `${g.label}: exit ${g.add.code}`), ...dupes.map((x) => `address ${x} handed out more than once`),
+      ...failed.map((g) => `${g.label}: ${g.add.timedOut ? `no answer within ${Math.round(g.add.ms / 1000)} s` : `exit ${g.add.code}`}`), ...dupes.map((x) => `address ${x} handed out more than once`),
       ...noAddress.map((l) => `${l}: the result lists no address`),
     ];
     run.judge('add.concurrent', problems.length === 0, `${CONCURRENT} ADDs at once all exit 0, each with an address, all distinct`, problems.length === 0 ? `addresses ${addresses.join(', ')}` : list(problems), group.map((g) => g.add));
@@ -429,7 +435,8 @@ async function protocolChecks(delegate: Delegate, opts: SpecSuiteOptions, values
 }
 
 function errorChecks(calls: CallRecord[]): RequirementResult {
-  const failing = calls.filter((c) => c.code !== 0);
+  // A call the harness killed for running too long printed no error of its own; its requirement says so.
+  const failing = calls.filter((c) => c.code !== 0 && !c.timedOut);
   const bad = failing.map((c) => ({ c, problems: errorObjectProblems(c.stdout) })).filter((x) => x.problems.length > 0);
   const noVersion = failing.filter((c) => (stdoutJson(c) as { cniVersion?: unknown } | undefined)?.cniVersion === undefined).length;
   return judged('error.well-formed', undefined, failing.length === 0 ? 'skipped' : bad.length === 0 ? 'passed' : 'failed',
