@@ -4,7 +4,7 @@ import path from 'node:path';
 
 const reports = path.resolve(process.env.MULTUS_E2E_REPORTS_DIR ?? 'reports');
 
-export default {
+const config = {
   paths: ['features/**/*.feature'],
   import: ['steps/world.ts', 'steps/parameters.ts', 'steps/hooks.ts', 'steps/**/*.steps.ts'],
   format: [
@@ -19,3 +19,8 @@ export default {
   },
   strict: true,
 };
+
+export default config;
+
+/** `--profile bundled --import DIR/support.mjs`: the support code as one esbuild bundle (clusters/vm/guest-bundle.ts), no tsx. */
+export const bundled = { ...config, import: [] };

@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'plugin/dist/', 'reports/out/', 'reports/allure-results/', 'reports/allure-report/', '.vm-cache/'] },
+  { ignores: ['node_modules/', 'plugin/dist/', 'clusters/vm/dist/', 'reports/out/', 'reports/allure-results/', 'reports/allure-report/', '.vm-cache/'] },
   ...tseslint.configs.recommended,
   {
     rules: {

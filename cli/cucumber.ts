@@ -1,8 +1,9 @@
-// Runs the Gherkin suite in a child cucumber-js process (TypeScript steps through tsx), and counts what a
-// tag expression selects without running anything.
+// Runs the Gherkin suite in a child cucumber-js process (TypeScript steps through tsx, or their esbuild
+// bundle), and counts what a tag expression selects without running anything.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfiguration, loadSources } from '@cucumber/cucumber/api';
+import { BUNDLE_DIR_ENV, SUPPORT_BUNDLE } from '../clusters/local/node-script.ts';
 import type { SuiteIndex } from '../expectations/expectations.ts';
 import { runInherited } from './child-process.ts';
 import { CUCUMBER_BIN, CUCUMBER_CONFIG, PACKAGE_ROOT } from './paths.ts';
@@ -42,6 +43,9 @@ export interface CucumberRun {
 
 /** Runs cucumber-js to completion; output goes straight to this terminal. Resolves its exit code. */
 export function runCucumberProcess(run: CucumberRun, onChild?: (pid: number) => void): Promise<number> {
-  const args = ['--import', 'tsx', CUCUMBER_BIN, '--config', CUCUMBER_CONFIG, ...(run.tags ? ['--tags', run.tags] : [])];
+  // From a bundle (clusters/vm/guest-bundle.ts) the support code is one plain file: no tsx.
+  const bundleDir = process.env[BUNDLE_DIR_ENV];
+  const support = bundleDir ? ['--profile', 'bundled', '--import', path.join(bundleDir, SUPPORT_BUNDLE)] : [];
+  const args = [...(bundleDir ? [] : ['--import', 'tsx']), CUCUMBER_BIN, '--config', CUCUMBER_CONFIG, ...support, ...(run.tags ? ['--tags', run.tags] : [])];
   return runInherited(process.execPath, args, { env: { ...process.env, ...run.env, MULTUS_E2E_REPORTS_DIR: run.reportsDir }, ...(onChild ? { onChild } : {}) });
 }

@@ -2,13 +2,13 @@
 // fabric netns: a socket bound there by fabric-listener.ts, relayed to 127.0.0.1:port.
 import { fork } from 'node:child_process';
 import { connect, type Server } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { nodeScript } from './node-script.ts';
 
 export function listenInFabric(fabricNetns: string, host: string, port: number, target: { host: string; port: number }): Promise<Server> {
-  const script = fileURLToPath(new URL('./fabric-listener.ts', import.meta.url));
-  const child = fork(script, [host, String(port)], {
+  const listener = nodeScript(new URL('./fabric-listener.ts', import.meta.url));
+  const child = fork(listener.script, [host, String(port)], {
     execPath: 'nsenter',
-    execArgv: [`--net=/run/netns/${fabricNetns}`, '--', process.execPath, '--import', 'tsx'],
+    execArgv: [`--net=/run/netns/${fabricNetns}`, '--', process.execPath, ...listener.execArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {

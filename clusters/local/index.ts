@@ -10,6 +10,7 @@ import { LocalCluster } from './cluster.ts';
 import type { DaemonMessage } from './daemon.ts';
 import { clusterNames, validateClusterName } from './names.ts';
 import { daemonOptions, type LocalClusterOptions } from './options.ts';
+import { nodeScript } from './node-script.ts';
 import { isAlive } from './process-identity.ts';
 import { readState, type LocalClusterState } from './state.ts';
 import { destroyCluster, leftovers, runningDaemonWorkDir } from './teardown.ts';
@@ -23,7 +24,7 @@ export { NETNS_ANNOTATION, SANDBOX_ANNOTATION } from './node-agent.ts';
 export { DEFAULT_NETWORK_NAME } from './node-host.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DAEMON = fileURLToPath(new URL('./daemon.ts', import.meta.url));
+const DAEMON = new URL('./daemon.ts', import.meta.url);
 const CREATE_TIMEOUT_MS = 180_000;
 
 async function create(opts: LocalClusterOptions): Promise<LocalCluster> {
@@ -46,9 +47,10 @@ async function create(opts: LocalClusterOptions): Promise<LocalCluster> {
   rmSync(join(workDir, 'cni-calls.jsonl'), { force: true });
   const logFd = openSync(logFile, 'w');
   const { processMarker } = clusterNames(opts.name);
-  const child = fork(DAEMON, ['--work-dir', workDir, '--marker', processMarker], {
+  const daemon = nodeScript(DAEMON);
+  const child = fork(daemon.script, ['--work-dir', workDir, '--marker', processMarker], {
     cwd: REPO_ROOT,
-    execArgv: ['--import', 'tsx'],
+    execArgv: daemon.execArgv,
     detached: true,
     stdio: ['ignore', logFd, logFd, 'ipc'],
   });

@@ -1,15 +1,16 @@
 // The vm provider (contract D): runs the suite's kernel-dependent scenarios (@ipvlan, @vlan,
 // @netdevsim) inside one QEMU guest per run, on Debian's stock kernel, when the host kernel lacks them.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, relative, resolve, dirname, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pluginArgument, type PluginUnderTest } from '../provider.ts';
 import { HOST_PACKAGES, hasCandidate, kernelPackages, missingPackages } from './debian-packages.ts';
 import { QBOOT_ROM } from './qemu-argv.ts';
-import { cachedImage, ensureVmImage, vmCacheRoot } from './image.ts';
+import { cachedImage, ensureVmImage, vmCacheRoot, type VmImage } from './image.ts';
 import { GUEST_MODULES, runGuest } from './guest-run.ts';
+import { CLI_BUNDLE, buildGuestBundle } from './guest-bundle.ts';
+import { BUNDLE_DIR_ENV } from '../local/node-script.ts';
 
 import { ensureSriovDelegate } from './sriov-cluster.ts';
 
@@ -52,18 +53,6 @@ export async function vmAvailability(): Promise<{ ok: true } | { ok: false; reas
 }
 
 /**
- * tsx's transform cache (/tmp/tsx-<uid>), shared so the guest reuses what the host already compiled
- * (the host run goes first) instead of transforming every TypeScript file again under emulation.
- * Only when the host's tmpdir is /tmp: shares appear at the same path in the guest.
- */
-async function tsxCacheShare(): Promise<string[]> {
-  if (tmpdir() !== '/tmp' || process.getuid === undefined) return [];
-  const dir = join('/tmp', `tsx-${process.getuid()}`);
-  await mkdir(dir, { recursive: true });
-  return [dir];
-}
-
-/**
  * Boots the guest once and runs `multus-e2e run --provider local --no-vm --tags <tags>` in it, with the
  * project dir (and reportsDir when outside it) shared read-write; returns the guest run's exit code.
  */
@@ -73,17 +62,27 @@ export async function runInVm(opts: RunInVmOptions): Promise<{ exitCode: number 
   opts.progress(`vm: guest image ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (kernel ${image.kernelVersion}, cache ${vmCacheRoot()})`);
   // Bundled on the host, where esbuild is ~30x faster than in the guest.
   await ensureSriovDelegate();
+  const t1 = Date.now();
+  const bundleDir = await buildGuestBundle();
+  opts.progress(`vm: bundled the CLI, the cluster daemon and the steps for the guest in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+  try {
+    return await bootAndRun(opts, image, bundleDir);
+  } finally {
+    await rm(bundleDir, { recursive: true, force: true });
+  }
+}
+
+async function bootAndRun(opts: RunInVmOptions, image: VmImage, bundleDir: string): Promise<{ exitCode: number }> {
   const reportsDir = resolve(opts.reportsDir);
   // QEMU refuses to share a directory that does not exist yet.
   await mkdir(join(reportsDir, 'vm'), { recursive: true });
   const shares = [projectDir];
   const rel = relative(projectDir, reportsDir);
   if (rel.startsWith('..') || isAbsolute(rel)) shares.push(reportsDir);
-  shares.push(...(await tsxCacheShare()));
-  const argv = ['node', join(projectDir, 'bin', 'multus-e2e.mjs'), 'run', '--provider', 'local', '--no-vm', '--tags', opts.tags, '--reports-dir', join(reportsDir, 'vm')];
+  const argv = ['node', join(bundleDir, CLI_BUNDLE), 'run', '--provider', 'local', '--no-vm', '--tags', opts.tags, '--reports-dir', join(reportsDir, 'vm')];
   if (opts.plugin.kind !== 'bundled') argv.push('--plugin', pluginArgument(opts.plugin));
   argv.push(...(opts.extraArgs ?? []));
-  const env: Record<string, string> = { HOME: '/root', TERM: 'dumb', PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', MULTUS_E2E_IN_VM: '1' };
+  const env: Record<string, string> = { HOME: '/root', TERM: 'dumb', PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', MULTUS_E2E_IN_VM: '1', [BUNDLE_DIR_ENV]: bundleDir };
   if (process.env.CI) env.CI = process.env.CI;
   opts.progress(`vm: booting the guest (QEMU TCG, 2 vCPUs, 3 GiB) to run the ${opts.tags} scenarios`);
   const r = await runGuest(image, {

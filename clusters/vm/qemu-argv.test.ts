@@ -12,7 +12,7 @@ const base = {
 describe('kernel command line', () => {
   it('carries the guest parameters and stays quiet unless verbose', () => {
     const line = kernelCommandLine(base).split(' ');
-    expect(line).toEqual(expect.arrayContaining(['console=ttyS0', 'panic=-1', 'me2e.kv=6.1.0-56-amd64', 'me2e.kroot=/c/k/kernel', 'me2e.shares=/work/main:/srv/reports', 'quiet']));
+    expect(line).toEqual(expect.arrayContaining(['console=ttyS0', 'panic=-1', 'no_timer_check', 'me2e.kv=6.1.0-56-amd64', 'me2e.kroot=/c/k/kernel', 'me2e.shares=/work/main:/srv/reports', 'quiet']));
     const verbose = kernelCommandLine({ ...base, verbose: true });
     expect(verbose).toContain('me2e.verbose=1');
     expect(verbose).not.toContain('quiet');
