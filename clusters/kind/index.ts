@@ -119,7 +119,7 @@ async function sideLoadImage(runner: ToolRunner, cluster: string, image: string,
  * `kubectl api-resources` re-reads discovery and rewrites that cache.
  */
 async function installNadCrd(kubectl: Kubectl, crd: string): Promise<void> {
-  await kubectl.run(['apply', '-f', crd]);
+  await kubectl.runRetrying(['apply', '-f', crd]);
   await kubectl.run(['wait', '--for=condition=Established', `crd/${NAD_CRD}`, '--timeout=60s']);
   const served = await kubectl.run(['api-resources', '--api-group=k8s.cni.cncf.io', '-o', 'name']);
   if (!served.stdout.split('\n').map((l) => l.trim()).includes(NAD_CRD)) {
@@ -271,7 +271,7 @@ export function createKindProvider(settings: KindSettings, runner: ToolRunner = 
         }
         const { objects, daemonSet } = installObjects(installation, image, shape);
         writeFileSync(state.installManifest, manifestsYaml(objects));
-        await kubectl.run(['apply', '-f', state.installManifest]);
+        await kubectl.runRetrying(['apply', '-f', state.installManifest]);
         writeState(workDir, state);
 
         progress('waiting for the plugin DaemonSet, its Multus config on every node, and every node to be Ready');

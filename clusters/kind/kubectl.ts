@@ -1,6 +1,7 @@
 // kubectl against the kind cluster's own kubeconfig (never the user's ~/.kube/config).
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecResult } from '../provider.ts';
-import type { RunOptions, ToolRunner } from './tools.ts';
+import { CommandFailedError, type RunOptions, type ToolRunner } from './tools.ts';
 
 export interface NodeInfo {
   name: string;
@@ -22,6 +23,9 @@ export function compareNodeNames(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true });
 }
 
+/** kubectl's words for an API server that is restarting or overloaded, not for a refused request. */
+const TRANSIENT_API_ERROR = /an error on the server \(""\) has prevented|connection refused|TLS handshake timeout|i\/o timeout|the server was unable to return a response/;
+
 export class Kubectl {
   constructor(
     private readonly runner: ToolRunner,
@@ -30,6 +34,22 @@ export class Kubectl {
 
   run(args: string[], opts?: RunOptions): Promise<ExecResult> {
     return this.runner.run('kubectl', ['--kubeconfig', this.kubeconfig, ...args], opts);
+  }
+
+  /**
+   * run(), repeated (up to `attempts` times, `pauseMs` apart) while the API server is unreachable or
+   * answers with its empty internal error: a control plane on a loaded machine restarts now and then.
+   * Any other failure is thrown at once.
+   */
+  async runRetrying(args: string[], attempts = 6, pauseMs = 5000): Promise<ExecResult> {
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.run(args, { allowFail: true });
+      if (res.code === 0) return res;
+      const transient = TRANSIENT_API_ERROR.test(`${res.stderr}
+${res.stdout}`);
+      if (!transient || attempt >= attempts) throw new CommandFailedError('kubectl', ['--kubeconfig', this.kubeconfig, ...args], res);
+      await sleep(pauseMs);
+    }
   }
 
   async nodes(): Promise<NodeInfo[]> {
