@@ -32,10 +32,14 @@ export interface RunCommand {
   claims?: string[];
 }
 
-/** --kube-apiserver/--etcd; either may be left to KUBEBUILDER_ASSETS, which the local provider reads. */
+/**
+ * --kube-apiserver/--etcd (either may be left to KUBEBUILDER_ASSETS, which the local provider reads), or
+ * --control-plane container:VERSION with its images (the official ones unless --apiserver-image/--etcd-image).
+ */
 export interface ControlPlaneOptions {
   kubeApiserver?: string;
   etcd?: string;
+  controlPlaneImages?: { version: string; apiserverImage?: string; etcdImage?: string };
 }
 
 /** Settings only the kind provider reads; they override the MULTUS_E2E_KIND_* environment variables. */
@@ -81,7 +85,14 @@ export interface HelpCommand {
   text: string;
 }
 
-export type Command = RunCommand | ClusterCommand | ReportCommand | CompareCommand | StressCommand | ReproCommand | CollectCommand | HelpCommand;
+/** compare --control-plane X --control-plane Y …: the same scenarios on each control plane, side by side. */
+export interface MatrixCommand {
+  kind: 'matrix';
+  entries: { label: string; run: RunCommand }[];
+  reportsDir: string;
+}
+
+export type Command = RunCommand | ClusterCommand | ReportCommand | CompareCommand | MatrixCommand | StressCommand | ReproCommand | CollectCommand | HelpCommand;
 
 /** A usage mistake: printed with the command's help and exit code 2. */
 export class UsageError extends Error {
@@ -139,6 +150,13 @@ Options:
   --kube-apiserver PATH      local only: run this real kube-apiserver (with --etcd) instead of the
                              embedded API server; KUBEBUILDER_ASSETS=DIR works too, flags win
   --etcd PATH                local only: the etcd for --kube-apiserver
+  --control-plane container:VERSION
+                             local only: etcd and kube-apiserver VERSION (e.g. v1.20.2) as containers on
+                             the Docker engine of DOCKER_HOST instead of the embedded API server
+  --apiserver-image IMG      with container:VERSION: the kube-apiserver image (default
+                             registry.k8s.io/kube-apiserver:VERSION)
+  --etcd-image IMG           with container:VERSION: the etcd image (default registry.k8s.io/etcd:<kubeadm's
+                             etcd of that Kubernetes minor>)
   --keep                     leave the cluster running afterwards
   --nodes N                  number of nodes (default 2)
   --reports-dir DIR          where reports land (default ./reports)
@@ -174,6 +192,8 @@ Options:
                            shape of the generated Multus config for "up" (default delegates)
   --kube-apiserver PATH    local only: a real kube-apiserver for "up" (with --etcd; or KUBEBUILDER_ASSETS)
   --etcd PATH              local only: the etcd for --kube-apiserver
+  --control-plane container:VERSION [--apiserver-image IMG] [--etcd-image IMG]
+                           local only: etcd and kube-apiserver from container images (see run --help)
   --work-dir DIR           cluster state and logs (default /var/tmp/multus-e2e/NAME)
   --kind-image IMG         kind only: the kindest/node image for "up"
   --plugin-image IMG       kind only: an upstream Multus DaemonSet image to install instead of the bundled plugin
@@ -207,9 +227,16 @@ Options:
   --max-latency-regression R        allowed p50 growth of B over A per op, 0.25 = up to 1.25× (default 0.25)
   --reports-dir DIR                 where it all lands (default ./reports/compare); each run in DIR/a, DIR/b
   --name NAME                       prefix of the two clusters' names (default ${DEFAULT_CLUSTER_NAME})
-  --provider, --nodes, --no-vm, --multus-config, --kube-apiserver, --etcd
+  --provider, --nodes, --no-vm, --multus-config, --kube-apiserver, --etcd, --apiserver-image, --etcd-image
                                     as for run, the same for both runs
   -h, --help                        this help
+
+A control plane matrix: --control-plane [LABEL=]container:VERSION|binaries given two or more times runs
+the scenarios with one plugin (--plugin at most once) on each control plane in turn, each on a cluster of
+its own (NAME-1, NAME-2, …; reports in DIR/<label>), and writes DIR/matrix.json and DIR/matrix.html: the
+verdict of every scenario and CNI latency per environment for each control plane, side by side (never
+pooled). Exits 0 when every run completed and every scenario has the same verdict on every control plane.
+binaries is --kube-apiserver with --etcd; the image options apply to the container entries.
 `,
 } as const;
 
@@ -251,11 +278,32 @@ export function parseMultusConfig(value: string | undefined, help: string): Mult
   throw new UsageError(`--multus-config must be one of ${MULTUS_CONFIG_SHAPES.join(', ')}, got "${value}"`, help);
 }
 
+/** --control-plane values: the --kube-apiserver/--etcd binaries, or etcd and kube-apiserver VERSION from images. */
+const CONTROL_PLANE = /^(binaries|container:(v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?))$/;
+
 export function parseControlPlane(values: ParsedArgs['values'], provider: ProviderName, cwd: string, help: string): ControlPlaneOptions {
   const kubeApiserver = values['kube-apiserver'] as string | undefined;
   const etcd = values.etcd as string | undefined;
-  if (kubeApiserver === undefined && etcd === undefined) return {};
-  if (provider !== 'local') throw new UsageError('--kube-apiserver and --etcd need --provider local', help);
+  const given = values['control-plane'];
+  // compare takes --control-plane several times; one of them is the same as run's single one.
+  const spec = Array.isArray(given) ? given[0] : given as string | undefined;
+  const apiserverImage = values['apiserver-image'] as string | undefined;
+  const etcdImage = values['etcd-image'] as string | undefined;
+  if (spec === undefined && (apiserverImage !== undefined || etcdImage !== undefined)) throw new UsageError('--apiserver-image and --etcd-image need --control-plane container:VERSION', help);
+  if (spec === undefined && kubeApiserver === undefined && etcd === undefined) return {};
+  if (provider !== 'local') throw new UsageError('--control-plane, --kube-apiserver and --etcd need --provider local', help);
+  const m = spec === undefined ? undefined : CONTROL_PLANE.exec(spec);
+  if (spec !== undefined && !m) throw new UsageError(`--control-plane must be container:VERSION (a Kubernetes version such as v1.20.2) or binaries, got "${spec}"`, help);
+  const version = m?.[2];
+  if (version !== undefined) {
+    if (kubeApiserver !== undefined || etcd !== undefined) throw new UsageError(`--control-plane ${spec} runs the control plane from images: drop --kube-apiserver and --etcd`, help);
+    for (const [option, image] of [['--apiserver-image', apiserverImage], ['--etcd-image', etcdImage]] as const) {
+      if (image !== undefined && !/^[a-z0-9][^\s]*$/.test(image)) throw new UsageError(`${option} must be an image reference such as registry.k8s.io/etcd:3.4.13-0, got "${image}"`, help);
+    }
+    return { controlPlaneImages: { version, ...(apiserverImage ? { apiserverImage } : {}), ...(etcdImage ? { etcdImage } : {}) } };
+  }
+  if (apiserverImage !== undefined || etcdImage !== undefined) throw new UsageError('--apiserver-image and --etcd-image need --control-plane container:VERSION', help);
+  if (spec === 'binaries' && (kubeApiserver === undefined || etcd === undefined)) throw new UsageError('--control-plane binaries needs --kube-apiserver and --etcd', help);
   return {
     ...(kubeApiserver !== undefined ? { kubeApiserver: existingFile('--kube-apiserver', kubeApiserver, cwd, help) } : {}),
     ...(etcd !== undefined ? { etcd: existingFile('--etcd', etcd, cwd, help) } : {}),
@@ -308,6 +356,7 @@ const CLUSTER_OPTIONS: OptionSpec = {
   name: { type: 'string' }, 'cluster-name': { type: 'string' }, provider: { type: 'string' }, nodes: { type: 'string' },
   plugin: { type: 'string' }, 'work-dir': { type: 'string' }, 'kind-image': { type: 'string' }, 'plugin-image': { type: 'string' },
   'multus-config': { type: 'string' }, 'kube-apiserver': { type: 'string' }, etcd: { type: 'string' },
+  'control-plane': { type: 'string' }, 'apiserver-image': { type: 'string' }, 'etcd-image': { type: 'string' },
 };
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
@@ -362,6 +411,46 @@ function runFromValues(values: ParsedArgs['values'], cwd: string, help: string):
   };
 }
 
+/**
+ * compare --control-plane [LABEL=]SPEC … : one run per control plane, each on its own cluster (NAME-1, NAME-2, …)
+ * with its own reports dir (DIR/<label>). The label defaults to the spec; it must be unique.
+ */
+function parseMatrix(values: ParsedArgs['values'], specs: string[], cwd: string): MatrixCommand {
+  const help = HELP.compare;
+  const plugins = (values.plugin as string[] | undefined) ?? [];
+  if (plugins.length > 1) throw new UsageError(`a control plane matrix runs one plugin on each control plane: give --plugin at most once, got ${plugins.length}`, help);
+  for (const option of ['expect-a', 'expect-b', 'max-latency-regression']) {
+    if (values[option] !== undefined) throw new UsageError(`--${option} compares two plugins; a control plane matrix (--control-plane given ${specs.length} times) does not take it`, help);
+  }
+  const versions = new Set(specs.map((s) => s.slice(s.indexOf('=') + 1)).filter((s) => s.startsWith('container:')));
+  if (versions.size > 1 && (values['apiserver-image'] !== undefined || values['etcd-image'] !== undefined)) {
+    throw new UsageError(`--apiserver-image and --etcd-image name the images of one version, but the matrix has ${[...versions].join(', ')}`, help);
+  }
+  const reportsDir = path.resolve(cwd, (values['reports-dir'] as string | undefined) ?? path.join('reports', 'compare'));
+  const base = runFromValues({ ...values, plugin: plugins[0], expect: undefined, 'control-plane': undefined, 'kube-apiserver': undefined, etcd: undefined,
+    'apiserver-image': undefined, 'etcd-image': undefined }, cwd, help);
+  const labels = new Set<string>();
+  const entries = specs.map((entry, i) => {
+    const eq = entry.indexOf('=');
+    const label = eq >= 0 ? entry.slice(0, eq) : entry;
+    const spec = eq >= 0 ? entry.slice(eq + 1) : entry;
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,39}$/.test(label)) throw new UsageError(`--control-plane label "${label}" must be 1-40 letters, digits, '_', '.', ':' or '-'`, help);
+    if (labels.has(label)) throw new UsageError(`--control-plane ${label} is given twice: label the entries (LABEL=SPEC), e.g. first=${spec} second=${spec}`, help);
+    labels.add(label);
+    const own = { ...values, 'control-plane': spec };
+    // The binaries and the images belong to the entries that use them.
+    if (!spec.startsWith('container:')) Object.assign(own, { 'apiserver-image': undefined, 'etcd-image': undefined });
+    else Object.assign(own, { 'kube-apiserver': undefined, etcd: undefined });
+    const name = parseName(`${base.name}-${i + 1}`, help);
+    const run: RunCommand = {
+      ...base, controlPlane: parseControlPlane(own, base.provider, cwd, help), name, workDir: defaultWorkDir(name),
+      reportsDir: path.join(reportsDir, label.replace(/:/g, '-')),
+    };
+    return { label, run };
+  });
+  return { kind: 'matrix', entries, reportsDir };
+}
+
 export function parseCommandArgs(argv: string[], options: OptionSpec, help: string): ParsedArgs {
   try {
     const parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
@@ -388,10 +477,12 @@ export function parseCommand(argv: string[], cwd: string = process.cwd()): Comma
     const { plugin: _plugin, 'work-dir': _workDir, ...clusterOptions } = CLUSTER_OPTIONS;
     const { values, positionals } = parseCommandArgs(rest, {
       ...clusterOptions, ...SUITE_OPTIONS, plugin: { type: 'string', multiple: true }, 'expect-a': { type: 'string' }, 'expect-b': { type: 'string' },
-      'max-latency-regression': { type: 'string' },
+      'max-latency-regression': { type: 'string' }, 'control-plane': { type: 'string', multiple: true },
     }, HELP.compare);
     if (values.help) return { kind: 'help', text: HELP.compare };
     if (positionals.length > 0) throw new UsageError(`compare takes no arguments, got "${positionals.join(' ')}"`, HELP.compare);
+    const controlPlanes = (values['control-plane'] as string[] | undefined) ?? [];
+    if (controlPlanes.length > 1) return parseMatrix(values, controlPlanes, cwd);
     const plugins = (values.plugin as string[] | undefined) ?? [];
     if (plugins.length !== 2) throw new UsageError(`compare needs --plugin exactly twice (A, then B), got ${plugins.length}`, HELP.compare);
     const reportsDir = path.resolve(cwd, (values['reports-dir'] as string | undefined) ?? path.join('reports', 'compare'));

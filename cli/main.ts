@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseCommand, UsageError, type KindOptions } from './args.ts';
 import { clusterCommand } from './cluster.ts';
 import { compareCommand } from './compare.ts';
+import { matrixCommand } from './matrix.ts';
 import { removeEmptyWorkRoot } from './paths.ts';
 import { reportCommand } from './report.ts';
 import { collectCliCommand, reproCliCommand } from './repro.ts';
@@ -53,6 +54,8 @@ async function main(argv: string[]): Promise<number> {
       // Both runs share the kind settings; each holds its own cluster's work-dir lock while it runs.
       applyKindOptions(cmd.runs[0].kindOptions, path.join(cmd.reportsDir, 'cluster-logs'));
       return compareCommand(cmd, progress, (run) => owningWorkDir(run.workDir, argv, () => runCommand(run, progress)));
+    case 'matrix':
+      return matrixCommand(cmd, progress, (run) => owningWorkDir(run.workDir, argv, () => runCommand(run, progress)));
     case 'repro':
       return reproCliCommand(cmd, progress, (workDir, fn) => owningWorkDir(workDir, argv, fn));
     case 'collect':

@@ -188,7 +188,7 @@ export async function runCommand(cmd: RunCommand, progress: Progress): Promise<n
   }
   if (vmScenarios.length > 0 && plan.vmTags) {
     const vmIndex = await import('../clusters/vm/index.ts');
-    if (cmd.controlPlane.kubeApiserver || cmd.controlPlane.etcd) progress('vm: the guest runs the embedded API server (--kube-apiserver/--etcd apply to the host run only)');
+    if (Object.keys(cmd.controlPlane).length > 0) progress('vm: the guest runs the embedded API server (--control-plane/--kube-apiserver/--etcd apply to the host run only)');
     vmCode = (await vmIndex.runInVm({ tags: plan.vmTags, plugin: cmd.plugin, reportsDir: cmd.reportsDir, progress, extraArgs: ['--multus-config', cmd.multusConfig] })
       .catch((err: Error) => {
         problems.push(`vm run: ${err.message}`);

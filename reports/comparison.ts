@@ -115,9 +115,9 @@ export interface Comparison {
 /** Below this many calls on either side a p50 says too little to fail a comparison on. */
 export const MIN_CALLS_TO_JUDGE = 5;
 
-const verdictOf = (r: ScenarioResult): Verdict => (r.status === 'PASSED' ? 'passed' : r.status === 'SKIPPED' && scenarioOk(r) ? 'skipped' : 'failed');
+export const verdictOf = (r: ScenarioResult): Verdict => (r.status === 'PASSED' ? 'passed' : r.status === 'SKIPPED' && scenarioOk(r) ? 'skipped' : 'failed');
 
-function levelLabel(tags: readonly string[]): string {
+export function levelLabel(tags: readonly string[]): string {
   const found = levelOf(tags);
   return 'level' in found ? found.level : 'no level';
 }
@@ -125,7 +125,7 @@ function levelLabel(tags: readonly string[]): string {
 const WHY_MAX = 240;
 
 /** The skip reason, or the failure's first two lines without the assertion's class name (often "…:" then the detail). */
-function whyNotPassed(r: ScenarioResult): string | undefined {
+export function whyNotPassed(r: ScenarioResult): string | undefined {
   if (r.status === 'PASSED') return undefined;
   if (r.reason) return r.reason;
   const lines = (r.error ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== '');
@@ -135,7 +135,7 @@ function whyNotPassed(r: ScenarioResult): string | undefined {
 }
 
 /** core, extended:* (by feature), quality, then scenarios without a level. */
-const levelRank = (level: string): number => (level === 'core' ? 0 : level.startsWith('extended:') ? 1 : level === 'quality' ? 2 : 3);
+export const levelRank = (level: string): number => (level === 'core' ? 0 : level.startsWith('extended:') ? 1 : level === 'quality' ? 2 : 3);
 
 const ratio = (b: number, a: number): number | null => (a > 0 ? Math.round((b / a) * 100) / 100 : null);
 
@@ -212,7 +212,7 @@ export function comparisonPassed(c: Comparison): boolean {
 }
 
 const fmtRatio = (r: number | null): string => (r === null ? '–' : `×${r.toFixed(2)}`);
-const fmtFigures = (f: LatencyFigures | null): string => (f ? `p50 ${f.p50} / p95 ${f.p95} ms (n ${f.n})` : 'no calls');
+export const fmtFigures = (f: LatencyFigures | null): string => (f ? `p50 ${f.p50} / p95 ${f.p95} ms (n ${f.n})` : 'no calls');
 
 /** The terminal view: differing verdicts, the latency table, and the regressions. */
 export function formatComparison(c: Comparison): string {

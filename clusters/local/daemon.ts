@@ -20,6 +20,7 @@ import type { DaemonOptions } from './options.ts';
 import { installPlugin } from './plugin-install.ts';
 import { PodScheduler } from './pod-scheduler.ts';
 import { processRef } from './process-identity.ts';
+import { startContainerControlPlane } from './container-control-plane.ts';
 import { startRealControlPlane } from './real-control-plane.ts';
 import { controlPlaneDir } from './teardown.ts';
 import { readState, writeState, type LocalClusterState } from './state.ts';
@@ -86,6 +87,22 @@ async function bringUp(): Promise<void> {
       sans: [FABRIC_HOST_IP],
       onProcess: (ref) => {
         state.controlPlane!.push(ref);
+        writeState(state);
+      },
+    });
+  } else if (opts.containerControlPlane) {
+    const cp = opts.containerControlPlane;
+    progress(`starting etcd and kube-apiserver ${cp.version} as containers (${cp.apiserverImage}, ${cp.etcdImage})`);
+    state.containers = [];
+    writeState(state);
+    server = await startContainerControlPlane({
+      cp,
+      clusterName: opts.name,
+      dir: controlPlaneDir(workDir!, names.prefix),
+      logDir: workDir!,
+      sans: [FABRIC_HOST_IP],
+      onContainer: (id) => {
+        state.containers!.push(id);
         writeState(state);
       },
     });
@@ -157,7 +174,7 @@ async function bringUp(): Promise<void> {
   }));
   scheduler = new PodScheduler(api, log);
   scheduler.start();
-  if (opts.controlPlane) {
+  if (opts.controlPlane || opts.containerControlPlane) {
     // kube-apiserver alone never empties a deleted namespace (that is kube-controller-manager's job).
     namespaceFinalizer = new NamespaceFinalizer(api, log);
     namespaceFinalizer.start();

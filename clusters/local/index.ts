@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterProvider } from '../provider.ts';
 import { LocalCluster } from './cluster.ts';
+import { ensureImages } from './container-control-plane.ts';
 import type { DaemonMessage } from './daemon.ts';
 import { clusterNames, validateClusterName } from './names.ts';
 import { daemonOptions, type LocalClusterOptions } from './options.ts';
@@ -30,6 +31,8 @@ const CREATE_TIMEOUT_MS = 180_000;
 async function create(opts: LocalClusterOptions): Promise<LocalCluster> {
   validateClusterName(opts.name);
   const daemonOpts = daemonOptions(opts);
+  // A missing image fails here, before anything of the cluster exists.
+  if (daemonOpts.containerControlPlane) await ensureImages(daemonOpts.containerControlPlane);
   const workDir = resolve(opts.workDir);
   const progress = opts.progress ?? (() => undefined);
   const previous = readState(workDir);

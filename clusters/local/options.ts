@@ -1,6 +1,7 @@
 // What create() hands the cluster daemon (workDir/options.json), and the ClusterOptions extension
 // the local provider accepts.
 import type { ClusterOptions, MultusConfigShape, PluginUnderTest } from '../provider.ts';
+import { resolveContainerControlPlane, type ContainerControlPlane } from './container-control-plane.ts';
 import { resolveControlPlane, type ControlPlaneBinaries } from './real-control-plane.ts';
 
 export interface LocalClusterOptions extends ClusterOptions {
@@ -20,6 +21,11 @@ export interface LocalClusterOptions extends ClusterOptions {
    */
   kubeApiserver?: string;
   etcd?: string;
+  /**
+   * etcd and kube-apiserver of this Kubernetes version from container images (official ones unless
+   * named), on the Docker engine DOCKER_HOST names. Excludes kubeApiserver/etcd.
+   */
+  controlPlaneImages?: { version: string; apiserverImage?: string; etcdImage?: string };
 }
 
 export interface DaemonOptions {
@@ -29,6 +35,7 @@ export interface DaemonOptions {
   multusConfig: MultusConfigShape;
   extendedResources: Record<string, Record<string, string[]>>;
   controlPlane?: ControlPlaneBinaries;
+  containerControlPlane?: ContainerControlPlane;
 }
 
 export function daemonOptions(o: LocalClusterOptions): DaemonOptions {
@@ -38,9 +45,13 @@ export function daemonOptions(o: LocalClusterOptions): DaemonOptions {
     const m = /^node-(\d+)$/.exec(node);
     if (!m || Number(m[1]) < 1 || Number(m[1]) > o.nodes) throw new Error(`extendedResources names node "${node}", which the cluster does not have (node-1 … node-${o.nodes})`);
   }
-  const controlPlane = resolveControlPlane(o, process.env);
+  if (o.controlPlaneImages && (o.kubeApiserver || o.etcd)) throw new Error('controlPlaneImages and kubeApiserver/etcd exclude each other: give one control plane');
+  const containerControlPlane = o.controlPlaneImages ? resolveContainerControlPlane(o.controlPlaneImages) : undefined;
+  // KUBEBUILDER_ASSETS does not apply when the images are asked for.
+  const controlPlane = containerControlPlane ? undefined : resolveControlPlane(o, process.env);
   return {
     name: o.name, nodes: o.nodes, plugin: o.withoutPlugin ? null : o.plugin, multusConfig: o.multusConfig ?? 'delegates', extendedResources,
     ...(controlPlane ? { controlPlane } : {}),
+    ...(containerControlPlane ? { containerControlPlane } : {}),
   };
 }

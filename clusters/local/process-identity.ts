@@ -26,8 +26,9 @@ export function processRef(pid: number): ProcessRef {
   return { pid, startTime };
 }
 
+/** Running: the same process (pid and start time), and not a zombie (where nothing reaps orphans, a killed one stays one). */
 export function isAlive(ref: ProcessRef): boolean {
-  return processStartTime(ref.pid) === ref.startTime;
+  return processStartTime(ref.pid) === ref.startTime && !isZombie(ref.pid);
 }
 
 /** SIGTERM, then SIGKILL after graceMs; resolves once the process is gone. */

@@ -42,6 +42,11 @@ export interface LocalClusterState {
   daemon?: ProcessRef;
   /** etcd and kube-apiserver when a real control plane runs instead of the embedded API server. */
   controlPlane?: ProcessRef[];
+  /**
+   * Container ids of etcd and kube-apiserver when the control plane runs from images; set (empty)
+   * before the first is created, so destroy() also looks for containers carrying the cluster's label.
+   */
+  containers?: string[];
   fabricNetns: string;
   nodes: NodeState[];
   api?: ApiState;

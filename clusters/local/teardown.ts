@@ -2,6 +2,7 @@
 // derives from it), with state.json adding the exact pids when it survived.
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { clusterContainers, dockerConfigured, removeClusterContainers } from './container-control-plane.ts';
 import { deleteNetns } from './fabric.ts';
 import { removeCreatedDirsIfLastCluster } from './host-mountpoints.ts';
 import { clusterNames } from './names.ts';
@@ -21,6 +22,9 @@ export async function destroyCluster(name: string, workDir: string): Promise<voi
     if (node.holder) await stopProcess(node.holder, 1000);
   }
   for (const ref of [...(state?.controlPlane ?? [])].reverse()) await stopProcess(ref);
+  if (state?.containers) await removeClusterContainers(name, state.containers);
+  // Without state.json the label still finds them; an engine that does not answer then has none of ours to show.
+  else if (dockerConfigured()) await removeClusterContainers(name, []).catch(() => undefined);
   // Processes started before their pid reached state.json still carry the cluster's marker.
   for (const ref of markedProcesses(prefix)) await stopProcess(ref, 1000);
   const netns = clusterNetns(prefix);
@@ -42,7 +46,7 @@ export function controlPlaneDir(workDir: string, prefix: string): string {
   return join(workDir, `${prefix}-control-plane`);
 }
 
-/** Anything of the cluster still on the host: netns, host links, mounts, processes. Empty after destroy(). */
+/** Anything of the cluster still on the host: netns, host links, mounts, processes, containers. Empty after destroy(). */
 export async function leftovers(name: string): Promise<string[]> {
   const { prefix } = clusterNames(name);
   const found: string[] = [];
@@ -55,6 +59,11 @@ export async function leftovers(name: string): Promise<string[]> {
     if (line.includes(prefix)) found.push(`mount ${line.split(' ')[4]}`);
   }
   for (const ref of markedProcesses(prefix)) found.push(`process ${ref.pid}: ${cmdline(ref.pid)}`);
+  // Only where a Docker engine is configured: the control plane runs in containers on nothing else.
+  if (dockerConfigured()) {
+    const ids = await clusterContainers(name).catch(() => []);
+    for (const id of ids) found.push(`container ${id.slice(0, 12)}`);
+  }
   return found;
 }
 
