@@ -73,3 +73,15 @@ Feature: Faults: the API server away, a used-up address range, a damaged cache, 
     Then the runtime's DEL of the sandbox pod "a" had before the restart succeeded and released its addresses
     And pod "a" runs again on node-1 with interfaces net1 and net2
     And deleting pod "a" leaves no interfaces, addresses or IPAM allocations behind
+
+  @quality
+  Scenario: The plugin is uninstalled but its configuration stays: pods fail naming the missing plugin, with nothing half-made
+    What happens is the runtime's doing (libcni runs the first configuration in /etc/cni/net.d and finds
+    no binary of its type), so any build passes; it states what a stale configuration does to new pods.
+    Given a bridge network "red-net" with subnet 198.18.110.0/24
+    And the plugin's binary is removed from node-1, its configuration left in /etc/cni/net.d
+    When pod "b" is created on node-1 attached to "red-net"
+    Then pod "b" does not start, and the reason given names the missing plugin
+    And nothing pod "b" was given is left on its node
+    When the plugin's binary is put back on node-1
+    Then deleting pod "b" leaves no interfaces, addresses or IPAM allocations behind

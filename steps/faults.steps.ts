@@ -27,6 +27,8 @@ interface FaultNotes {
   sandbox?: { pod: string; node: string; containerId: string; netns?: string; since: string };
   /** The plugin's cache file a step damaged, and how many plugin log lines its node had then. */
   damagedCache?: { pod: string; node: string; path: string; logLines: number };
+  /** The CNI binary a step took away (the type of the node's first network configuration), and where it waits to be put back. */
+  removedPlugin?: { node: string; type: string; path: string; aside: string; back: () => Promise<void> };
 }
 const notes = new WeakMap<E2EWorld, FaultNotes>();
 function notesOf(world: E2EWorld): FaultNotes {
@@ -189,4 +191,49 @@ Then('pod {string} runs again on {node} with interfaces {word} and {word}', asyn
   assert.equal(add.exitCode, 0, `the new sandbox of pod "${pod}" after ${node} restarted failed its ADD (${describeCall(add)}); the plugin said:\n${await pluginSaid(this, node, add.containerId)}`);
   await this.waitForPodRunning(pod);
   for (const ifname of [first, second]) await this.podLink(pod, ifname);
+});
+
+/** The type of the network configuration the node's runtime runs: the first file in /etc/cni/net.d, as libcni picks it. */
+async function runtimeConfigType(world: E2EWorld, node: string): Promise<string> {
+  const names = (await world.nodeExecOk(node, ['ls', '/etc/cni/net.d'])).split('\n').map((l) => l.trim()).filter((l) => /\.(conf|conflist|json)$/.test(l)).sort();
+  const first = names[0];
+  if (!first) throw new Error(`/etc/cni/net.d on ${node} holds no network configuration`);
+  const conf = JSON.parse(await world.nodeExecOk(node, ['cat', `/etc/cni/net.d/${first}`])) as { type?: string; plugins?: { type?: string }[] };
+  const type = conf.plugins?.[0]?.type ?? conf.type;
+  if (!type) throw new Error(`/etc/cni/net.d/${first} on ${node} names no plugin type`);
+  return type;
+}
+
+Given('the plugin\'s binary is removed from {node}, its configuration left in \\/etc\\/cni\\/net.d', async function (this: E2EWorld, label: string) {
+  const node = await this.nodeNamed(label);
+  const type = await runtimeConfigType(this, node);
+  const path = `/opt/cni/bin/${type}`;
+  // Aside on the node itself, under a name the runtime never looks up, so putting it back is a rename.
+  const aside = `/opt/cni/bin/.${type}.uninstalled-${this.suffix}`;
+  await this.nodeExecOk(node, ['mv', path, aside]);
+  const n = notesOf(this);
+  let back = false;
+  const putBack = async () => {
+    if (back) return;
+    await this.nodeExecOk(node, ['mv', aside, path]);
+    back = true;
+  };
+  this.cleanups.push({ what: `putting ${path} back on ${node}`, run: putBack });
+  n.removedPlugin = { node, type, path, aside, back: putBack };
+});
+
+When('the plugin\'s binary is put back on {node}', async function (this: E2EWorld, label: string) {
+  const node = await this.nodeNamed(label);
+  const removed = notesOf(this).removedPlugin;
+  if (removed?.node !== node) throw new Error(`no plugin binary was removed from ${node} in this scenario`);
+  await removed.back();
+});
+
+Then('pod {string} does not start, and the reason given names the missing plugin', async function (this: E2EWorld, pod: string) {
+  const removed = notesOf(this).removedPlugin;
+  if (!removed) throw new Error('no plugin binary was removed in this scenario');
+  const why = await this.waitForPodFailure(pod);
+  assert.notEqual((await this.readPod(pod)).status?.phase, 'Running', `pod "${pod}" must not be Running`);
+  assert.ok(why.includes(`"${removed.type}"`) || why.includes(removed.path),
+    `the reason pod "${pod}" did not start should name the missing plugin "${removed.type}" (${removed.path}); the cluster says:\n${why}`);
 });
