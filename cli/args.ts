@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { MULTUS_CONFIG_SHAPES, type MultusConfigShape, type PluginUnderTest } from '../clusters/provider.ts';
 import { BUNDLED_DAEMON, BUNDLED_SHIM } from './paths.ts';
+import { parseCertifyCommand, type CertifyCommand } from './certify-args.ts';
 import { CLUSTER_SETUP_HELP, CLUSTER_SETUP_OPTIONS, parseClusterSetup, parseReproCommand, type ClusterSetupOptions, type CollectCommand, type ReproCommand } from './repro-args.ts';
 import { parseStressCommand, type StressCommand } from './stress-args.ts';
 
@@ -92,7 +93,7 @@ export interface MatrixCommand {
   reportsDir: string;
 }
 
-export type Command = RunCommand | ClusterCommand | ReportCommand | CompareCommand | MatrixCommand | StressCommand | ReproCommand | CollectCommand | HelpCommand;
+export type Command = RunCommand | ClusterCommand | ReportCommand | CompareCommand | MatrixCommand | StressCommand | ReproCommand | CollectCommand | CertifyCommand | HelpCommand;
 
 /** A usage mistake: printed with the command's help and exit code 2. */
 export class UsageError extends Error {
@@ -122,6 +123,7 @@ Commands:
   stress --pods N --networks K --waves W --parallel P
                                         churn on a local cluster: pods created and deleted in waves,
                                         leaks and ADD/DEL latency per wave
+  certify --delegate PATH --config FILE certify a CNI delegate plugin against the CNI spec; writes a certificate
 
 Run "multus-e2e <command> --help" for the options of a command.
 `,
@@ -542,5 +544,6 @@ export function parseCommand(argv: string[], cwd: string = process.cwd()): Comma
   }
   if (command === 'stress') return parseStressCommand(rest, cwd);
   if (command === 'repro' || command === 'collect') return parseReproCommand(command, rest, cwd);
+  if (command === 'certify') return parseCertifyCommand(rest, cwd);
   throw new UsageError(`unknown command "${command}"`, HELP.main);
 }

@@ -2,6 +2,7 @@
 // summary, the kubeconfig path) so they can be piped.
 import path from 'node:path';
 import { parseCommand, UsageError, type KindOptions } from './args.ts';
+import { certifyCommand } from './certify.ts';
 import { clusterCommand } from './cluster.ts';
 import { compareCommand } from './compare.ts';
 import { matrixCommand } from './matrix.ts';
@@ -62,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
       return collectCliCommand(cmd, progress, (workDir, fn) => owningWorkDir(workDir, argv, fn));
     case 'stress':
       return owningWorkDir(cmd.workDir, argv, () => stressCommand(cmd, progress));
+    case 'certify':
+      return certifyCommand(cmd, progress);
   }
 }
 

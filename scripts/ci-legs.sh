@@ -4,6 +4,7 @@
 # upstream Multus (multus, multus-shim, multus-daemon), like an envtest KUBEBUILDER_ASSETS dir.
 #   1. the bundled plugin in thick mode (per-node daemon + shim) on the embedded API server;
 #      and features/faults.feature run against a deliberately broken plugin (steps/faults.test.ts);
+#      and `multus-e2e certify` of Debian's reference CNI plugins and the fixture delegates (scripts/ci-certify.sh);
 #   with the directory:
 #   2. the vitest files that need those binaries (real control plane, upstream daemon on a node);
 #   3. the bundled plugin on the real kube-apiserver + etcd;
@@ -40,6 +41,8 @@ table() {
 leg bundled-thick --plugin bundled-thick
 # features/faults.feature must fail, naming what leaked, for a Multus that throws its cache away on DEL.
 step "faults catch a cache-ignoring plugin" env MULTUS_E2E_BROKEN_PLUGIN_RUNS=1 npx vitest run steps/faults.test.ts
+# Each certificate must match what that plugin is known to get (Debian's findings, each fixture's one failure).
+step "certify Debian plugins + fixtures" bash scripts/ci-certify.sh
 
 missing=()
 for f in kube-apiserver etcd multus multus-shim multus-daemon; do [ -x "$bins/$f" ] || missing+=("$f"); done

@@ -1,0 +1,66 @@
+// Command-line parsing of `certify`, on top of args.ts's helpers.
+import path from 'node:path';
+import { PROFILES, type Profile } from '../certify/index.ts';
+import { UsageError, existingFile, parseCommandArgs } from './args.ts';
+
+export interface CertifyCommand {
+  kind: 'certify';
+  delegate: string;
+  config: string;
+  ipamOnly: boolean;
+  profile: Profile;
+  reportsDir: string;
+  name: string;
+}
+
+export const CERTIFY_HELP = `Usage: multus-e2e certify --delegate PATH --config FILE [options]
+
+Certifies a CNI delegate plugin against the CNI specification (the versions its VERSION claims, each
+requirement citing its section), in network namespaces of its own, and writes a certificate:
+DIR/certificate.json, DIR/certificate.html, DIR/junit.xml and DIR/allure-results. Exits 0 only when
+certified: every applicable requirement ran and passed (one that could not run, e.g. for lack of a
+kernel feature, is not met).
+
+FILE is the delegate's network config (or a conflist holding it) with placeholders the harness fills
+per attachment: {{name}}, {{master}}, {{subnet}}, {{gateway}}, {{rangeStart}}, {{rangeEnd}},
+{{dataDir}} (where the delegate or its IPAM keeps state, so leaks are seen) and {{device}} (a link
+made for each attachment, for plugins that move one into the container). "capabilities" it declares
+(ips, mac) are passed as runtimeConfig.
+
+Options:
+  --delegate PATH      the plugin binary
+  --config FILE        its network config with placeholders
+  --ipam-only          the delegate is an IPAM plugin (host-local, static, ...): called as a plugin calls
+                       its IPAM, judged without the interface requirements
+  --profile spec       what to certify: spec (the CNI spec on the delegate alone; the default)
+  --reports-dir DIR    where the certificate goes (default ./reports/certify)
+  --name NAME          prefix of the network namespaces and names it creates (default certify)
+  -h, --help           this help
+`;
+
+export function parseCertifyCommand(argv: string[], cwd: string): CertifyCommand | { kind: 'help'; text: string } {
+  const { values, positionals } = parseCommandArgs(argv, {
+    delegate: { type: 'string' }, config: { type: 'string' }, 'ipam-only': { type: 'boolean' }, profile: { type: 'string' },
+    'reports-dir': { type: 'string' }, name: { type: 'string' },
+  }, CERTIFY_HELP);
+  if (values.help) return { kind: 'help', text: CERTIFY_HELP };
+  if (positionals.length > 0) throw new UsageError(`certify takes no arguments, got "${positionals.join(' ')}"`, CERTIFY_HELP);
+  const delegate = values.delegate as string | undefined;
+  const config = values.config as string | undefined;
+  if (delegate === undefined) throw new UsageError('certify needs --delegate PATH (the plugin binary)', CERTIFY_HELP);
+  if (config === undefined) throw new UsageError('certify needs --config FILE (the delegate\'s network config)', CERTIFY_HELP);
+  const profile = (values.profile as string | undefined) ?? 'spec';
+  if (!(PROFILES as readonly string[]).includes(profile)) throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got "${profile}"`, CERTIFY_HELP);
+  const name = (values.name as string | undefined) ?? 'certify';
+  // Namespace and container names derive from it; the longest is NAME-vN-long.
+  if (!/^[a-z0-9]([a-z0-9-]{0,28}[a-z0-9])?$/.test(name)) throw new UsageError(`--name must be 1-30 lowercase letters, digits or '-', got "${name}"`, CERTIFY_HELP);
+  return {
+    kind: 'certify',
+    delegate: existingFile('--delegate', delegate, cwd, CERTIFY_HELP),
+    config: existingFile('--config', config, cwd, CERTIFY_HELP),
+    ipamOnly: values['ipam-only'] === true,
+    profile: profile as Profile,
+    reportsDir: path.resolve(cwd, (values['reports-dir'] as string | undefined) ?? path.join('reports', 'certify')),
+    name,
+  };
+}
