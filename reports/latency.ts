@@ -186,7 +186,7 @@ export function latencyGrowth(runs: readonly LatencyRun[], buckets = 12): WaveGr
     }
     const points = [...byBucket].sort(([a], [b]) => a - b)
       .map(([b, values]): [number, number] => [b, round(percentile([...values].sort((x, y) => x - y), 50))]);
-    return { wave, op, n: own.length, msPerPod: round(leastSquaresSlope(own.map((r) => r.podsOnNode), own.map((r) => r.ms)) * 100) / 100, points };
+    return { wave, op, n: own.length, msPerPod: Math.round(leastSquaresSlope(own.map((r) => r.podsOnNode), own.map((r) => r.ms)) * 100) / 100, points };
   })).filter((g) => g.n > 0);
 }
 

@@ -44,7 +44,7 @@ describe('stress report shaping', () => {
   it('prints a wave with its failures and leaks, and a summary whose verdict fails on either', () => {
     const w = waveReport(outcome, runs, 3);
     expect(formatWave(w, 5).split('\n')).toEqual([
-      'wave 1/5: 2/3 pods started, 1 failed; leaks: 2 new (1 link, 1 ipam); 12.3 s',
+      'wave 1/5: 2/3 pods started, 1 failed to start, 0 failed to delete; leaks: 2 new (1 link, 1 ipam); 12.3 s',
       '  ADD p50/p95/p99 110/120/120 ms (n 3), +10 ms per pod on the node',
       '  DEL p50/p95/p99 30/40/40 ms (n 3), +10 ms per pod on the node',
       '  failed to start: w1-p3: ADD failed (exit 1, CNI error code 11 on node-1)',
@@ -56,8 +56,8 @@ describe('stress report shaping', () => {
     expect(failed).toMatchObject({ totals: { started: 2, failed: 1, leaks: 2 }, ok: false });
     const summary = formatStressSummary(failed).split('\n');
     expect(summary[0]).toBe('stress: 3 pods × 2 networks, 1 waves, parallel 2, 2 nodes; plugin bundled (host)');
-    expect(summary[2]).toBe('1     2/3      1       2      110/120/120         30/40/40            10/10               12.3');
-    expect(summary.at(-1)).toBe('FAILED: 1 pod failures, 2 leaks (every one in stress.json)');
+    expect(summary[2]).toBe('1     2/3      1         2      110/120/120         30/40/40            10/10               12.3');
+    expect(summary.at(-1)).toBe('FAILED: 1 pod failures (start or delete), 2 leaks (every one in stress.json)');
 
     const clean = { ...w, started: 3, failed: 0, failures: [], leaks: [] as Leak[] };
     const ok = stressReport({ plugin: 'bundled', provider: 'local', environment: 'host', nodes: 2, plan, startedAt: t(0), waves: [clean] });

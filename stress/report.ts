@@ -9,6 +9,7 @@ export interface WaveReport {
   wave: number;
   pods: number;
   started: number;
+  /** Pod failures of the wave: a pod that failed to start and then to delete counts twice. */
   failed: number;
   failures: PodFailure[];
   /** Leaks first found after this wave, every one. */
@@ -80,8 +81,9 @@ const pct = (s: OpSummary) => `${s.p50}/${s.p95}/${s.p99} ms (n ${s.n})`;
 export function formatWave(w: WaveReport, waves: number): string {
   const kinds = LEAK_KINDS.filter((k) => w.leaksByKind[k] > 0).map((k) => `${w.leaksByKind[k]} ${k}`);
   const leakText = w.leaks.length === 0 ? 'none' : `${w.leaks.length} new (${kinds.join(', ')})`;
+  const failedTo = (phase: PodFailure['phase']) => w.failures.filter((f) => f.phase === phase).length;
   const lines = [
-    `wave ${w.wave}/${waves}: ${w.started}/${w.pods} pods started, ${w.failed} failed; leaks: ${leakText}` +
+    `wave ${w.wave}/${waves}: ${w.started}/${w.pods} pods started, ${failedTo('start')} failed to start, ${failedTo('delete')} failed to delete; leaks: ${leakText}` +
       `${w.carriedLeaks > 0 ? `, ${w.carriedLeaks} from earlier waves still there` : ''}; ${w.seconds} s`,
     `  ADD p50/p95/p99 ${pct(w.latency.ADD)}, ${w.msPerPod.ADD >= 0 ? '+' : ''}${w.msPerPod.ADD} ms per pod on the node`,
     `  DEL p50/p95/p99 ${pct(w.latency.DEL)}, ${w.msPerPod.DEL >= 0 ? '+' : ''}${w.msPerPod.DEL} ms per pod on the node`,
@@ -108,11 +110,11 @@ export function formatStressSummary(r: StressReport): string {
     `${w.latency.ADD.p50}/${w.latency.ADD.p95}/${w.latency.ADD.p99}`, `${w.latency.DEL.p50}/${w.latency.DEL.p95}/${w.latency.DEL.p99}`,
     `${w.msPerPod.ADD}/${w.msPerPod.DEL}`, String(w.seconds),
   ]);
-  const table = [['wave', 'started', 'failed', 'leaks', 'ADD p50/p95/p99 ms', 'DEL p50/p95/p99 ms', 'ms per pod ADD/DEL', 's'], ...rows];
+  const table = [['wave', 'started', 'failures', 'leaks', 'ADD p50/p95/p99 ms', 'DEL p50/p95/p99 ms', 'ms per pod ADD/DEL', 's'], ...rows];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   const text = table.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
   const verdict = r.ok
     ? `OK: ${r.totals.started} pods started, 0 failed, no leaks`
-    : `FAILED: ${r.totals.failed} pod failures, ${r.totals.leaks} leaks (every one in stress.json)`;
+    : `FAILED: ${r.totals.failed} pod failures (start or delete), ${r.totals.leaks} leaks (every one in stress.json)`;
   return [header, ...text, verdict].join('\n');
 }
