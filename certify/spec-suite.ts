@@ -153,6 +153,11 @@ class VersionRun {
     });
   }
 
+  /** Whether a snapshot item is one of the links the harness made ({{device}}), or sits on one. */
+  harnessMade(item: string): boolean {
+    return [...this.harnessLinks].some((d) => item.startsWith(`link ${d} `) || item.endsWith(` on ${d}`));
+  }
+
   /** Links the harness made for attachments whose device is gone with their namespace (removed by hand, or the netns deleted). */
   forget(a: Attachment): void {
     a.devices.forEach((d) => this.expectedBack.delete(d));
@@ -162,7 +167,7 @@ class VersionRun {
   async leftovers(a: Attachment, before: Snapshot, containerGone = false): Promise<{ host: string[]; lost: string[]; container: string[] }> {
     const now = await snapshot(this.hostNs, this.values.dataDir);
     const { added, removed } = diffSnapshots(before, now);
-    const owned = (item: string) => [...this.harnessLinks].some((d) => item.startsWith(`link ${d} `) || item.endsWith(` on ${d}`));
+    const owned = (item: string) => this.harnessMade(item);
     const host = added.filter((x) => !owned(x));
     const lost = a.devices.filter((d) => this.expectedBack.has(d) && !now.links.some((l) => l.startsWith(`link ${d} `)));
     const container = containerGone ? [] : await containerLinks(a.netnsName);
@@ -386,7 +391,7 @@ async function runVersion(run: VersionRun, opts: SpecSuiteOptions, residue: Reco
   await run.del(a, { purpose: `DEL a (CNI ${v}), clean-up` });
   await run.cleanup();
   const end = await snapshot(hostNs, dataDir);
-  residue[v] = diffSnapshots(pristine, end).added;
+  residue[v] = diffSnapshots(pristine, end).added.filter((x) => !run.harnessMade(x));
 }
 
 /** Protocol requirements judged once, at the highest version both sides know. */

@@ -30,6 +30,8 @@ debian_common="version.well-formed"
 certify macvlan "check.healthy $debian_common" $bin/macvlan $cfg/macvlan.json
 certify bridge "check.healthy $debian_common" $bin/bridge $cfg/bridge.json
 certify ptp "check.healthy $debian_common" $bin/ptp $cfg/ptp.json
+# host-device: a second DEL, a DEL with the netns gone and a DEL after a failed ADD all fail (code 999).
+certify host-device "del.after-failed-add del.idempotent del.netns-gone $debian_common" $bin/host-device $cfg/host-device.json
 certify host-local "$debian_common" $bin/host-local $cfg/host-local.json --ipam-only
 certify static "$debian_common" $bin/static $cfg/static.json --ipam-only
 certify fixture certified $fixtures/veth-delegate.mjs $cfg/veth-delegate.json
