@@ -224,6 +224,13 @@ class VersionRun {
 
 const list = (items: string[]): string => (items.length > 0 ? items.join('; ') : 'nothing');
 
+/** "exit N" with the error's msg when the call printed one, so the certificate says why without opening the evidence. */
+function outcome(c: CallRecord): string {
+  if (c.timedOut) return `no answer within ${Math.round(c.ms / 1000)} s`;
+  const msg = (stdoutJson(c) as { msg?: unknown } | undefined)?.msg;
+  return `exit ${c.code}${c.code !== 0 && typeof msg === 'string' ? `: ${msg}` : ''}`;
+}
+
 async function runVersion(run: VersionRun, opts: SpecSuiteOptions, residue: Record<string, string[]>, hostNs: string): Promise<void> {
   const v = run.version;
   const ipam = opts.ipamOnly;
@@ -278,7 +285,7 @@ async function runVersion(run: VersionRun, opts: SpecSuiteOptions, residue: Reco
 
   if (run.applies('check.healthy')) {
     const c = await run.check(b, `CHECK b (CNI ${v})`);
-    run.judge('check.healthy', c.code === 0, 'exit 0', `exit ${c.code}`, [c]);
+    run.judge('check.healthy', c.code === 0, 'exit 0', outcome(c), [c]);
   } else {
     run.notApplicable('check.healthy', `CHECK exists from CNI 0.4.0; this is ${v}`);
   }
@@ -290,13 +297,13 @@ async function runVersion(run: VersionRun, opts: SpecSuiteOptions, residue: Reco
   run.judge('del.removes-everything', removes, 'DEL exits 0; the host side and {{dataDir}} are as before the ADD; the container netns holds only lo',
     delB.code !== 0 ? `DEL exit ${delB.code}` : `left on the host side: ${list(leftB.host)}; taken from the host side: ${list(leftB.lost)}; left in the container: ${list(leftB.container)}`, [b.add, delB]);
   const delB2 = await run.del(b, { purpose: `DEL b again (CNI ${v})` });
-  run.judge('del.idempotent', delB2.code === 0, 'the second DEL exits 0', `exit ${delB2.code}`, [delB, delB2]);
+  run.judge('del.idempotent', delB2.code === 0, 'the second DEL exits 0', outcome(delB2), [delB, delB2]);
 
   // Variants are judged by what they leave beyond a plain DEL (a plain DEL's own leaks are del.removes-everything's),
   // each against a snapshot taken just before its own ADD.
   const beyond = (left: { host: string[]; lost: string[]; container: string[] }) => left.host.length > plainLeaks || left.lost.length > 0 || left.container.length > 0;
   const variantSeen = (d: CallRecord, left: { host: string[]; lost: string[]; container: string[] }) =>
-    d.code !== 0 ? `DEL exit ${d.code}` : `left on the host side: ${list(left.host)} (a plain DEL left ${plainLeaks}); taken: ${list(left.lost)}; left in the container: ${list(left.container)}`;
+    d.code !== 0 ? `DEL ${outcome(d)}` : `left on the host side: ${list(left.host)} (a plain DEL left ${plainLeaks}); taken: ${list(left.lost)}; left in the container: ${list(left.container)}`;
   if (run.applies('del.without-prevresult')) {
     const before = await snapshot(hostNs, dataDir);
     const c = await run.attach('c');
@@ -357,7 +364,7 @@ async function runVersion(run: VersionRun, opts: SpecSuiteOptions, residue: Reco
 
   if (run.applies('status.ready')) {
     const s = await run.delegate.call({ command: 'STATUS', stdin: a.config, purpose: `STATUS (CNI ${v})` });
-    run.judge('status.ready', s.code === 0, 'STATUS exits 0 (the same plugin served ADD just before)', `exit ${s.code}`, [s]);
+    run.judge('status.ready', s.code === 0, 'STATUS exits 0 (the same plugin served ADD just before)', outcome(s), [s]);
   } else {
     run.notApplicable('status.ready', `STATUS exists from CNI 1.1.0; this is ${v}`);
   }
