@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // skip themselves (with a reason) when not run as root on Linux.
 export default defineConfig({
   test: {
-    include: ['plugin/**/*.test.ts', 'clusters/**/*.test.ts', 'steps/**/*.test.ts', 'cli/**/*.test.ts', 'reports/**/*.test.ts', 'expectations/**/*.test.ts', 'repro/**/*.test.ts', 'stress/**/*.test.ts'],
+    include: ['plugin/**/*.test.ts', 'clusters/**/*.test.ts', 'steps/**/*.test.ts', 'cli/**/*.test.ts', 'reports/**/*.test.ts', 'expectations/**/*.test.ts', 'certify/**/*.test.ts', 'repro/**/*.test.ts', 'stress/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     fileParallelism: false,
