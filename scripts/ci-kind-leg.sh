@@ -55,13 +55,14 @@ leg() { # name, then multus-e2e run arguments
 leg kindnet --name ci-kind --reports-dir "$reports"
 MULTUS_E2E_KIND_PRIMARY=bridge leg bridge-primary --name ci-kind-bridge --tags '@bridge' --reports-dir "$reports/bridge-primary"
 
-# The host scenarios on etcd + kube-apiserver v1.20.2 from the kit's images (local provider, --control-plane
-# container:…) beside the same binaries run directly, from the directory given as third argument (it holds
+# The @core host scenarios on etcd + kube-apiserver v1.20.2 from the kit's images (local provider, --control-plane
+# container:…) beside the same binaries run directly (the full host suite on those binaries is a leg of
+# scripts/ci-legs.sh; @core here keeps this step to a few minutes), from the directory given as third argument (it holds
 # kube-apiserver and etcd); exit 0 only when every verdict is the same on both.
 cp_bins=${3:-}
 if [[ -x $cp_bins/kube-apiserver && -x $cp_bins/etcd ]]; then
   t=$SECONDS code=0
-  node bin/multus-e2e.mjs compare --no-vm --name ci-cp --reports-dir "$reports/control-plane" --control-plane binaries \
+  node bin/multus-e2e.mjs compare --no-vm --tags @core --name ci-cp --reports-dir "$reports/control-plane" --control-plane binaries \
     --kube-apiserver "$cp_bins/kube-apiserver" --etcd "$cp_bins/etcd" --control-plane container:v1.20.2 \
     --apiserver-image k8s.gcr.io/kube-apiserver:v1.20.2 --etcd-image k8s.gcr.io/etcd:3.4.13-0 || code=$?
   say "control plane matrix (binaries, container:v1.20.2): exit $code after $((SECONDS - t)) s"
