@@ -1,5 +1,5 @@
 // Kubernetes objects that install the plugin under test on a kind cluster: RBAC for what the plugin
-// does through the API, and a DaemonSet — the bundled installer (contract B) on each node; upstream
+// does through the API, and a DaemonSet — the bundled installer on each node; upstream
 // Multus thin or thick shaped like upstream's own deployments/multus-daemonset{,-thick}.yml (v4.2.2),
 // with an image built locally from the user's binaries; or an upstream thin image the user supplies.
 import { stringify } from 'yaml';
@@ -86,7 +86,7 @@ function daemonSet(podSpec: Record<string, unknown>, podAnnotations: Record<stri
 }
 
 /**
- * The installer's argv inside the node's root (contract B flag names; paths as the node sees them).
+ * The installer's argv inside the node's root (plugin/install flag names; paths as the node sees them).
  * With a binary, the installer copies it to /opt/cni/bin/multus; without, the plugin is installed by
  * someone else (upstream thin's init container) and the installer only writes the configuration.
  */

@@ -1,4 +1,4 @@
-// Turns the plugin's JSON log (contract B) into CniCallRecords. On kind the container runtime is
+// Turns the plugin's JSON log into CniCallRecords. On kind the container runtime is
 // containerd, which does not time CNI calls for us, so the plugin's own per-call lines are the source.
 import type { CniCallRecord } from '../provider.ts';
 

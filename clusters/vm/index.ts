@@ -1,4 +1,4 @@
-// The vm provider (contract D): runs the suite's kernel-dependent scenarios (@ipvlan, @vlan,
+// The vm provider: runs the suite's kernel-dependent scenarios (@ipvlan, @vlan,
 // @netdevsim) inside one QEMU guest per run, on Debian's stock kernel, when the host kernel lacks them.
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';

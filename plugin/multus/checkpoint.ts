@@ -1,4 +1,4 @@
-// Kubelet's device-plugin checkpoint (contract B): which device IDs of a resource belong to a pod.
+// Kubelet's device-plugin checkpoint: which device IDs of a resource belong to a pod.
 import { readFileSync } from 'node:fs';
 import { CniError, ErrorCode } from '../cni/errors.ts';
 

@@ -1,4 +1,4 @@
-// JSON-lines log (contract B): every line has time, level, msg. "delegate" and "call" lines carry the
+// JSON-lines log: every line has time, level, msg. "delegate" and "call" lines carry the
 // timings the harness reads, so they are written whenever a destination is configured, at any level.
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';

@@ -1,4 +1,4 @@
-// Embedded minimal Kubernetes API server (contract A): HTTPS with a generated CA, bearer-token
+// Embedded minimal Kubernetes API server: HTTPS with a generated CA, bearer-token
 // auth, the real wire format for the resources the harness and the Multus plugin use.
 
 import { randomBytes } from 'node:crypto';

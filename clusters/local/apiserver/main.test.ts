@@ -1,4 +1,4 @@
-// The API server as a process (contract A): flags, the ready line, token file, cert reuse, SIGTERM.
+// The API server as a process: flags, the ready line, token file, cert reuse, SIGTERM.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';

@@ -1,4 +1,4 @@
-// Process entry of the embedded API server (contract A):
+// Process entry of the embedded API server:
 //   node --import tsx clusters/local/apiserver/main.ts --cert-dir D --host H [--host H2] --port P --token-file F
 // Prints one JSON line {"ready":true,"url":...,"port":...,"caFile":...} once serving (plus "token" when
 // no --token-file was given); exits cleanly on SIGTERM/SIGINT.
