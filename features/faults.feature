@@ -74,7 +74,7 @@ Feature: Faults: the API server away, a used-up address range, a damaged cache, 
     And pod "a" runs again on node-1 with interfaces net1 and net2
     And deleting pod "a" leaves no interfaces, addresses or IPAM allocations behind
 
-  @quality
+  @quality @plugin-removal
   Scenario: The plugin is uninstalled but its configuration stays: pods fail naming the missing plugin, with nothing half-made
     What happens is the runtime's doing (libcni runs the first configuration in /etc/cni/net.d and finds
     no binary of its type), so any build passes; it states what a stale configuration does to new pods.

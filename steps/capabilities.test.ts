@@ -80,6 +80,11 @@ describe('requirementSkipReason', () => {
       .toBe('@fault-injection scenario: the kind provider cannot stop its API server, tear down a sandbox or restart a node');
     expect(requirementSkipReason(['@fault-injection'], { plugin: { kind: 'bundled' }, provider: 'local', canControlPluginDaemon: false, canInjectFaults: true })).toBeUndefined();
   });
+  it('skips @plugin-removal scenarios where the call recorder is the plugin binary, naming why, and runs them where the runtime records calls', () => {
+    expect(requirementSkipReason(['@quality', '@plugin-removal'], { plugin: { kind: 'bundled' }, provider: 'kind', canControlPluginDaemon: false, recordsCallsWithoutPlugin: false }))
+      .toBe("@plugin-removal scenario: the kind provider records CNI calls in a wrapper installed as the plugin's binary, so a removed plugin leaves no call to judge");
+    expect(requirementSkipReason(['@plugin-removal'], { plugin: { kind: 'bundled' }, provider: 'local', canControlPluginDaemon: false, recordsCallsWithoutPlugin: true })).toBeUndefined();
+  });
 });
 
 describe('probeCapability (real kernel)', () => {

@@ -110,7 +110,15 @@ export interface RunRequirements {
   canControlPluginDaemon: boolean;
   /** Whether the provider's Cluster can inject faults into its API server and node runtimes (Cluster.faults). */
   canInjectFaults?: boolean;
+  /**
+   * Whether the runtime records CNI calls itself, so a call is recorded even when the plugin's binary is
+   * missing. On kind the recorder is installed as the plugin's binary, and goes when the binary does.
+   */
+  recordsCallsWithoutPlugin?: boolean;
 }
+
+/** Tag of the scenarios that remove the plugin's binary from a node and still judge the runtime's CNI calls. */
+export const PLUGIN_REMOVAL_TAG = '@plugin-removal';
 
 /** Tag of the scenarios that stop the API server, tear sandboxes down or restart nodes (Cluster.faults). */
 export const FAULT_INJECTION_TAG = '@fault-injection';
@@ -119,6 +127,9 @@ export const FAULT_INJECTION_TAG = '@fault-injection';
 export function requirementSkipReason(tags: readonly string[], run: RunRequirements): string | undefined {
   if (tags.includes(FAULT_INJECTION_TAG) && !run.canInjectFaults) {
     return `${FAULT_INJECTION_TAG} scenario: the ${run.provider} provider cannot stop its API server, tear down a sandbox or restart a node`;
+  }
+  if (tags.includes(PLUGIN_REMOVAL_TAG) && !run.recordsCallsWithoutPlugin) {
+    return `${PLUGIN_REMOVAL_TAG} scenario: the ${run.provider} provider records CNI calls in a wrapper installed as the plugin's binary, so a removed plugin leaves no call to judge`;
   }
   if (!tags.includes(THICK_TAG)) return undefined;
   if (run.plugin.kind !== 'thick') {

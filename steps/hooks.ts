@@ -87,7 +87,7 @@ Before({ timeout: 60_000 }, async function (this: E2EWorld, { pickle }: ITestCas
   const { state, cluster } = suiteContext();
   const tags = pickle.tags.map((t) => t.name);
   const reason = skipReasonFor(tags, state.skipReasons, state.provider)
-    ?? requirementSkipReason(tags, { plugin: state.plugin, provider: state.provider, canControlPluginDaemon: cluster.stopPluginDaemon !== undefined && cluster.startPluginDaemon !== undefined, canInjectFaults: cluster.faults !== undefined });
+    ?? requirementSkipReason(tags, { plugin: state.plugin, provider: state.provider, canControlPluginDaemon: cluster.stopPluginDaemon !== undefined && cluster.startPluginDaemon !== undefined, canInjectFaults: cluster.faults !== undefined, recordsCallsWithoutPlugin: state.provider !== 'kind' });
   flags.set(this, { skipped: reason !== undefined, t0: Date.now() });
   if (reason !== undefined) {
     progress(`↷ skipped: ${pickle.name} — ${reason}`);
