@@ -1,16 +1,11 @@
 // Command-line parsing of `certify`, on top of args.ts's helpers.
 import path from 'node:path';
-import { PROFILES, type Profile } from '../certify/index.ts';
+import { PROFILES, type CertifyOptions, type Profile } from '../certify/index.ts';
 import { UsageError, existingFile, parseCommandArgs } from './args.ts';
 
-export interface CertifyCommand {
+/** What certify() takes, less the progress sink the CLI supplies. */
+export interface CertifyCommand extends Omit<CertifyOptions, 'progress'> {
   kind: 'certify';
-  delegate: string;
-  config: string;
-  ipamOnly: boolean;
-  profile: Profile;
-  reportsDir: string;
-  name: string;
 }
 
 export const CERTIFY_HELP = `Usage: multus-e2e certify --delegate PATH --config FILE [options]
