@@ -10,6 +10,9 @@ import { levelOf, type ConformanceReport } from './conformance.ts';
 import { ENVIRONMENTS, escapeHtml, summarizeByGroup, type Environment, type LatencyReport, type LatencySummary } from './latency.ts';
 import { scenarioId, scenarioOk, type ScenarioResult, type SummaryFile } from './summary.ts';
 
+/** Styles of a verdict table and its verdict banner, shared by the comparison and matrix pages. */
+export const VERDICT_TABLE_CSS = `table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px}th{background:#f3f3f3}\ntd.name{max-width:560px}td .why{font-weight:normal;color:#555;font-size:12px;max-width:320px}.pass{color:#176f2c}.fail{color:#b00020;font-weight:bold}.skip{color:#8a6d00}.none{color:#888}\n.verdict{padding:8px 12px;border-radius:4px}.ok{background:#d4f4dd}.bad{background:#fde2e4}dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px}dt{font-weight:bold}`;
+
 export type Verdict = 'passed' | 'failed' | 'skipped';
 
 /** What a reports dir holds that a comparison needs. */
@@ -263,10 +266,8 @@ export function renderComparisonHtml(c: Comparison, title: string): string {
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>
 body{font-family:sans-serif;margin:24px;color:#222;max-width:1200px}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px}th{background:#f3f3f3}
-td.name{max-width:560px}td .why{font-weight:normal;color:#555;font-size:12px;max-width:320px}.pass{color:#176f2c}.fail{color:#b00020;font-weight:bold}.skip{color:#8a6d00}.none{color:#888}
+${VERDICT_TABLE_CSS}
 tr.regression{background:#fde2e4}tr.changed{background:#fff6d6}td.slower{background:#f8b4b4;font-weight:bold}td.slower-unjudged{background:#fde2e4}td.faster{background:#d4f4dd}
-.verdict{padding:8px 12px;border-radius:4px}.ok{background:#d4f4dd}.bad{background:#fde2e4}dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px}dt{font-weight:bold}
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
 <dl>

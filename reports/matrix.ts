@@ -3,7 +3,7 @@
 // keeps its own verdicts and its own CNI latency figures per environment; nothing is pooled across runs.
 // The matrix passes when every run completed and every scenario has the same verdict in every column.
 import { ENVIRONMENTS, escapeHtml, type Environment } from './latency.ts';
-import { fmtFigures, levelLabel, levelRank, machineDescription, verdictOf, whyNotPassed, type LatencyFigures, type RunSnapshot, type Verdict } from './comparison.ts';
+import { VERDICT_TABLE_CSS, fmtFigures, levelLabel, levelRank, machineDescription, verdictOf, whyNotPassed, type LatencyFigures, type RunSnapshot, type Verdict } from './comparison.ts';
 import { scenarioId } from './summary.ts';
 
 export interface MatrixColumn {
@@ -126,9 +126,8 @@ export function renderMatrixHtml(m: Matrix, title: string): string {
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>
 body{font-family:sans-serif;margin:24px;color:#222;max-width:1400px}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px}th{background:#f3f3f3}
-td.name{max-width:560px}td .why{font-weight:normal;color:#555;font-size:12px;max-width:320px}.pass{color:#176f2c}.fail{color:#b00020;font-weight:bold}.skip{color:#8a6d00}.none{color:#888}
-tr.changed{background:#fff6d6}.verdict{padding:8px 12px;border-radius:4px}.ok{background:#d4f4dd}.bad{background:#fde2e4}dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px}dt{font-weight:bold}
+${VERDICT_TABLE_CSS}
+tr.changed{background:#fff6d6}
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
 <dl>
