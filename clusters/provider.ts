@@ -115,6 +115,25 @@ export interface ClusterFaults {
    * longer exists) before starting the pods again. Resolves once the node agent runs again.
    */
   restartNode(node: string): Promise<void>;
+  /**
+   * Every node's runtime gives up on a CNI plugin run after `seconds` and kills it with what it started
+   * (its process group); undefined puts back the default, 120 s (kubelet's --runtime-request-timeout).
+   */
+  setCniTimeout(seconds: number | undefined): Promise<void>;
+  /**
+   * Kills with SIGKILL the plugin process the node's runtime is running now for the pod's ADD: the binary
+   * it executed (a thin plugin; a thick plugin's shim), by pid, not what that process started.
+   */
+  killCniPlugin(node: string, namespace: string, pod: string): Promise<KilledPlugin>;
+}
+
+/** The plugin process a fault killed. */
+export interface KilledPlugin {
+  pid: number;
+  /** Its type, the file name in the CNI bin dir. */
+  type: string;
+  /** Its command line as /proc showed it just before. */
+  command: string;
 }
 
 export interface ClusterProvider {

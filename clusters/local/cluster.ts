@@ -3,7 +3,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { CniCallRecord, Cluster, ClusterFaults, ExecResult } from '../provider.ts';
+import type { CniCallRecord, Cluster, ClusterFaults, ExecResult, KilledPlugin } from '../provider.ts';
 import { callControl, type ControlRequest } from './control.ts';
 import { ApiClient } from './api-client.ts';
 import { readCniCalls } from './cni-call-log.ts';
@@ -167,6 +167,8 @@ export class LocalCluster implements Cluster {
     startApiServer: () => this.control({ op: 'start-api-server' }),
     stopPodSandbox: (node, namespace, pod) => this.control({ op: 'stop-pod-sandbox', node, namespace, pod }),
     restartNode: (node) => this.control({ op: 'restart-node', node }),
+    setCniTimeout: (seconds) => this.control({ op: 'set-cni-timeout', ms: seconds === undefined ? null : Math.round(seconds * 1000) }),
+    killCniPlugin: (node, namespace, pod) => callControl<KilledPlugin>(this.state.workDir, { op: 'kill-cni-plugin', node, namespace, pod }),
   };
 
   private async control(req: ControlRequest): Promise<void> {

@@ -9,7 +9,10 @@ export type ControlRequest =
   | { op: 'stop-api-server' }
   | { op: 'start-api-server' }
   | { op: 'stop-pod-sandbox'; node: string; namespace: string; pod: string }
-  | { op: 'restart-node'; node: string };
+  | { op: 'restart-node'; node: string }
+  /** ms null: the default timeout again. */
+  | { op: 'set-cni-timeout'; ms: number | null }
+  | { op: 'kill-cni-plugin'; node: string; namespace: string; pod: string };
 
 type Reply = { ok: true; value?: unknown } | { ok: false; error: string };
 

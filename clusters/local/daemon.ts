@@ -8,12 +8,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { kubeconfigYaml, startApiServer, type RunningApiServer } from './apiserver/index.ts';
 import { ApiClient } from './api-client.ts';
+import type { KilledPlugin } from '../provider.ts';
 import { serveControl, type ControlRequest } from './control.ts';
 import { createFabric, deleteNetns, wireNode } from './fabric.ts';
 import { listenInFabric } from './fabric-relay.ts';
 import { clusterNames, FABRIC_HOST_IP, nodeFabricIp, nodeName, nodeNetns, nodePodCidr } from './names.ts';
 import { applyNadCrd } from './nad-crd.ts';
 import { NamespaceFinalizer } from './namespace-finalizer.ts';
+import { DEFAULT_CNI_TIMEOUT_MS } from './libcni.ts';
 import { NodeAgent, type NodeAgentOptions } from './node-agent.ts';
 import { prepareNodeFilesystem, serviceAccountDir, startHolder } from './node-host.ts';
 import type { DaemonOptions } from './options.ts';
@@ -219,7 +221,32 @@ async function injectFault(req: ControlRequest): Promise<unknown> {
       restarted.start();
       return undefined;
     }
+    case 'set-cni-timeout': {
+      const ms = req.ms ?? DEFAULT_CNI_TIMEOUT_MS;
+      log(`fault: the runtime gives up on a CNI call after ${ms / 1000} s`);
+      for (const entry of agents.values()) {
+        entry.agent.cni.setTimeout(ms);
+        // A restarted node's new agent keeps it.
+        entry.options.cniTimeoutMs = ms;
+      }
+      return undefined;
+    }
+    case 'kill-cni-plugin':
+      return killCniPlugin(req.node, req.namespace, req.pod);
   }
+}
+
+/** SIGKILL to the plugin process the node's runtime runs for the pod's ADD (the one it executed, by pid). */
+function killCniPlugin(node: string, namespace: string, pod: string): KilledPlugin {
+  const running = agentOn(node).agent.cni.running(namespace, pod).filter((p) => p.verb === 'ADD');
+  if (running.length !== 1) {
+    throw new Error(`the runtime on ${node} runs ${running.length} ADD plugin processes for pod ${namespace}/${pod}, not one: ${running.map((p) => `${p.type} (pid ${p.pid})`).join(', ') || 'none'}`);
+  }
+  const { pid, type } = running[0]!;
+  const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+  log(`fault: SIGKILL to the ${type} plugin process (pid ${pid}: ${command}) of pod ${namespace}/${pod}'s ADD on ${node}`);
+  process.kill(pid, 'SIGKILL');
+  return { pid, type, command };
 }
 
 let stopping = false;

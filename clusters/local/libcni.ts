@@ -75,11 +75,40 @@ export function loadFirstNetwork(hostConfDir: string): NetworkList {
   throw new Error(`no valid CNI network config in ${NODE_CNI_CONF_DIR}${problems.length ? ` (${problems.join('; ')})` : ''}`);
 }
 
+/** How long a CNI call may take before the runtime kills it: kubelet's default --runtime-request-timeout (2 min). */
+export const DEFAULT_CNI_TIMEOUT_MS = 120_000;
+
+/** A plugin process the runtime is running now. */
+export interface RunningPlugin {
+  pid: number;
+  verb: 'ADD' | 'DEL';
+  /** The plugin's type: its file name in /opt/cni/bin. */
+  type: string;
+  containerId: string;
+  podNamespace: string;
+  podName: string;
+}
+
 export class NodeCni {
+  /** Plugin processes running now, by pid. */
+  private readonly inFlight = new Map<number, RunningPlugin>();
+
   constructor(
     private readonly holderPid: number,
     private readonly nodeDir: string,
+    /** Per plugin run; changed at run time by setTimeout. */
+    private timeoutMs = DEFAULT_CNI_TIMEOUT_MS,
   ) {}
+
+  setTimeout(ms: number): void {
+    if (!(Number.isInteger(ms) && ms > 0)) throw new Error(`a CNI call timeout must be a positive number of milliseconds, got ${ms}`);
+    this.timeoutMs = ms;
+  }
+
+  /** The plugin processes running now for a pod's calls. */
+  running(podNamespace: string, podName: string): RunningPlugin[] {
+    return [...this.inFlight.values()].filter((p) => p.podNamespace === podNamespace && p.podName === podName);
+  }
 
   network(): NetworkList {
     return loadFirstNetwork(hostPathOf(this.nodeDir, NODE_CNI_CONF_DIR));
@@ -126,11 +155,25 @@ export class NodeCni {
       CNI_PATH: NODE_CNI_BIN_DIR,
       CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${rt.podNamespace};K8S_POD_NAME=${rt.podName};K8S_POD_INFRA_CONTAINER_ID=${rt.containerId};K8S_POD_UID=${rt.podUid}`,
     };
+    // nsenter execs the plugin, so the pid is the plugin's. Its own process group: a timeout kills what
+    // it started with it (a delegate it runs, a thick shim's client), and so does its exit, so nothing
+    // of an abandoned call can still change the sandbox after the runtime's DEL.
+    let pid: number | undefined;
+    const timeoutMs = this.timeoutMs;
     const r = await runCommand(nodeExecArgv(this.holderPid, [join(NODE_CNI_BIN_DIR, type)]), {
       input: JSON.stringify(conf),
       env,
-      timeoutMs: 120_000,
-    });
+      timeoutMs,
+      processGroup: true,
+      onSpawn: (p) => {
+        pid = p;
+        this.inFlight.set(p, { pid: p, verb, type, containerId: rt.containerId, podNamespace: rt.podNamespace, podName: rt.podName });
+      },
+    }).finally(() => pid !== undefined && this.inFlight.delete(pid));
+    if (r.timedOut) {
+      // kubelet's words when its runtime request times out: "context deadline exceeded".
+      throw new CniError(`${verb} timed out after ${timeoutMs / 1000} s; the runtime killed the plugin and what it started (context deadline exceeded)`, undefined, type, r.code);
+    }
     if (r.code !== 0) throw pluginError(type, r.stdout, r.stderr, r.code);
     if (verb === 'DEL' || r.stdout.trim() === '') return {};
     try {

@@ -55,6 +55,8 @@ export interface NodeAgentOptions {
    * across a reboot: each is torn down (its netns may be gone) before the pod gets a new one.
    */
   staleSandboxes?: ReadonlyMap<string, Sandbox>;
+  /** How long one plugin run may take before it is killed (default DEFAULT_CNI_TIMEOUT_MS, 120 s); `cni.setTimeout` changes it. */
+  cniTimeoutMs?: number;
 }
 
 /** What StopPodSandbox's CNI DEL did. */
@@ -65,7 +67,8 @@ export interface SandboxStopped {
 }
 
 export class NodeAgent {
-  private readonly cni: NodeCni;
+  /** The node's CNI runtime: its timeout, and the plugin processes running now (fault scenarios use both). */
+  readonly cni: NodeCni;
   private readonly checkpoint: DeviceCheckpoint;
   private readonly sandboxes = new Map<string, Sandbox>();
   /** Pods whose sandbox failed: kept Pending, not retried. */
@@ -76,7 +79,7 @@ export class NodeAgent {
   private informer?: Informer;
 
   constructor(private readonly o: NodeAgentOptions) {
-    this.cni = new NodeCni(o.node.holder.pid, o.node.dir);
+    this.cni = new NodeCni(o.node.holder.pid, o.node.dir, o.cniTimeoutMs);
     this.checkpoint = new DeviceCheckpoint(nodeCheckpointFile(o.node.dir));
   }
 
