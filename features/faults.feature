@@ -85,3 +85,34 @@ Feature: Faults: the API server away, a used-up address range, a damaged cache, 
     And nothing pod "b" was given is left on its node
     When the plugin's binary is put back on node-1
     Then deleting pod "b" leaves no interfaces, addresses or IPAM allocations behind
+
+  @extended:fault-recovery @fault-injection @unfinished-add
+  Scenario: A delegate hangs on ADD: the runtime's timeout ends the call, and its DEL releases every network
+    A runtime bounds every CNI call (kubelet: --runtime-request-timeout, 2 minutes by default) and kills
+    the plugin when the time is up. The pod's sandbox fails, and the DEL that follows must release what
+    the networks before the hanging one were given and what the hanging one took (CNI spec 1.1.0 §DEL:
+    a plugin "should generally complete a DEL action without error even if some resources are missing").
+    Nothing of the abandoned call may keep running.
+    Given the runtime gives up on a CNI call after 10 seconds
+    And a macvlan network "fast-net" on master eth1 with subnet 198.18.130.0/24
+    And a network "stuck-net" whose plugin takes an address from 198.18.131.0/24 and then hangs on ADD
+    When pod "b" is created on node-1 attached to "fast-net, stuck-net"
+    Then pod "b" does not start, and the reason given says the CNI call timed out
+    And no process started for pod "b"'s CNI calls is still running
+    And nothing pod "b" was given is left on its node
+    And deleting pod "b" leaves no interfaces, addresses or IPAM allocations behind
+
+  @extended:fault-recovery @fault-injection @unfinished-add
+  Scenario: The plugin is killed (SIGKILL) mid-ADD after a delegate ran: the DEL releases every network
+    Whatever kills it (the OOM killer, a node under pressure), a plugin killed with SIGKILL gets no chance
+    to roll back what its delegates did. The runtime then tears the sandbox down, and that DEL must
+    release the first network's interface and address and what the second had taken when it was
+    interrupted. In thick mode the process killed is the shim, the one binary the runtime executes.
+    Given a macvlan network "fast-net" on master eth1 with subnet 198.18.132.0/24
+    And a network "stuck-net" whose plugin takes an address from 198.18.133.0/24 and then hangs on ADD
+    When pod "b" is created on node-1 attached to "fast-net, stuck-net"
+    And the plugin process of pod "b" is killed with SIGKILL while its "stuck-net" delegate hangs
+    Then pod "b" does not start
+    And no process started for pod "b"'s CNI calls is still running
+    And nothing pod "b" was given is left on its node
+    And deleting pod "b" leaves no interfaces, addresses or IPAM allocations behind

@@ -14,7 +14,7 @@ import type { E2EWorld } from './world.ts';
 const CALL_TIMEOUT_MS = 30_000;
 const POLL_MS = 250;
 
-function faultsOf(world: E2EWorld): ClusterFaults {
+export function faultsOf(world: E2EWorld): ClusterFaults {
   const { faults } = world.cluster;
   if (!faults) throw new Error(`the ${world.cluster.provider} provider cannot inject faults into its cluster`);
   return faults;

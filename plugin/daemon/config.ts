@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isJsonObject, type JsonObject } from '../cni/netconf.ts';
 import { SERVICE_ACCOUNT_DIR } from '../k8s/kubeconfig.ts';
-import { LOG_LEVELS, type LogLevel } from '../multus/config.ts';
+import { DEFAULTS, LOG_LEVELS, type LogLevel } from '../multus/config.ts';
 
 export const DEFAULT_CONFIG_FILE = '/etc/cni/net.d/multus.d/daemon-config.json';
 export const DEFAULT_SOCKET_DIR = '/run/multus';
@@ -27,6 +27,8 @@ export interface DaemonConfig {
   logToStderr: boolean;
   /** Ours: a kubeconfig for the daemon's own API access; without it, the in-cluster service account. */
   kubeconfig?: string;
+  /** Ours, as the thin plugin's key: how long one API request of the daemon may wait for its answer, s. */
+  apiTimeoutSeconds: number;
   /** Ours: where the in-cluster token and ca.crt are (default upstream's fixed path). */
   serviceAccountDir: string;
   /** Upstream's `chrootDir` (exec delegates in the host root) has no meaning here; noted at start-up. */
@@ -55,6 +57,8 @@ export function parseDaemonConfig(text: string, file: string): DaemonConfig {
   const level = (str(raw, 'logLevel', file) ?? 'error').toLowerCase();
   if (!LOG_LEVELS.includes(level as LogLevel)) throw new DaemonConfigError(`${file}: "logLevel" must be one of ${LOG_LEVELS.join(', ')}`);
   if (raw['logToStderr'] !== undefined && typeof raw['logToStderr'] !== 'boolean') throw new DaemonConfigError(`${file}: "logToStderr" must be true or false`);
+  const apiTimeout = raw['apiTimeoutSeconds'] ?? DEFAULTS.apiTimeoutSeconds;
+  if (typeof apiTimeout !== 'number' || !(apiTimeout > 0 && apiTimeout <= 600)) throw new DaemonConfigError(`${file}: "apiTimeoutSeconds" must be a number of seconds above 0 and at most 600`);
   const cniConfigDir = str(raw, 'cniConfigDir', file) ?? '/etc/cni/net.d';
   const optional = {
     multusConfigFile: str(raw, 'multusConfigFile', file),
@@ -70,6 +74,7 @@ export function parseDaemonConfig(text: string, file: string): DaemonConfig {
     ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
     logLevel: level as LogLevel,
     logToStderr: raw['logToStderr'] === true,
+    apiTimeoutSeconds: apiTimeout,
     serviceAccountDir: str(raw, 'serviceAccountDir', file) ?? SERVICE_ACCOUNT_DIR,
     overrides: raw,
   };

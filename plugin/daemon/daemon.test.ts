@@ -19,13 +19,15 @@ describe('daemon config', () => {
     );
     expect(dc).toMatchObject({ socketDir: '/host/run/multus', cniConfigDir: '/host/etc/cni/net.d', multusAutoconfigDir: '/host/etc/cni/net.d', multusConfigFile: 'auto', cniVersion: '0.3.1', logLevel: 'verbose', logToStderr: true, chrootDir: '/hostroot' });
     expect(dc.overrides['confDir']).toBe('/x');
-    expect(parseDaemonConfig('{}', 'f').socketDir).toBe('/run/multus');
+    expect(parseDaemonConfig('{}', 'f')).toMatchObject({ socketDir: '/run/multus', apiTimeoutSeconds: 30 });
+    expect(parseDaemonConfig('{"apiTimeoutSeconds":5}', 'f').apiTimeoutSeconds).toBe(5);
   });
 
   it('names the file and the key of a bad value', () => {
     expect(() => parseDaemonConfig('{"logLevel":"loud"}', '/etc/d.json')).toThrow('/etc/d.json: "logLevel" must be one of panic, error, verbose, debug');
     expect(() => parseDaemonConfig('{"socketDir":5}', '/etc/d.json')).toThrow('/etc/d.json: "socketDir" must be a string');
     expect(() => parseDaemonConfig('[', '/etc/d.json')).toThrow('/etc/d.json is not valid JSON');
+    expect(() => parseDaemonConfig('{"apiTimeoutSeconds":-1}', '/etc/d.json')).toThrow('/etc/d.json: "apiTimeoutSeconds" must be a number of seconds above 0 and at most 600');
   });
 });
 

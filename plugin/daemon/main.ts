@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   let client: KubeClient | undefined;
   if (access) {
     // A few sockets: calls for different pods run in parallel.
-    client = new KubeClient(access, DEFAULT_TIMING, 4);
+    client = new KubeClient(access, { ...DEFAULT_TIMING, requestTimeoutMs: dc.apiTimeoutSeconds * 1000 }, 4);
     const nads = new WatchedCollection('network-attachment-definitions', '/apis/k8s.cni.cncf.io/v1/network-attachment-definitions', access, client, log);
     const pods = nodeName ? new WatchedCollection(`pods on ${nodeName}`, `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${nodeName}`)}`, access, client, log) : undefined;
     collections.push(nads, ...(pods ? [pods] : []));

@@ -13,7 +13,8 @@ describe('Kubernetes HTTPS client', () => {
   let url: string;
   let cert: Buffer;
   let key: Buffer;
-  const behaviour: { mode: 'flaky' | 'down' | 'hang' | 'ok'; hits: number } = { mode: 'ok', hits: 0 };
+  /** slow: answers after `slowMs`; hang-once: the first request gets no answer, later ones do. */
+  const behaviour: { mode: 'flaky' | 'down' | 'hang' | 'hang-once' | 'slow' | 'ok'; hits: number; slowMs?: number } = { mode: 'ok', hits: 0 };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'me2ep-https-'));
@@ -26,12 +27,14 @@ describe('Kubernetes HTTPS client', () => {
         res.writeHead(401).end(JSON.stringify({ kind: 'Status', message: 'Unauthorized' }));
         return;
       }
-      if (behaviour.mode === 'hang') return;
+      if (behaviour.mode === 'hang' || (behaviour.mode === 'hang-once' && behaviour.hits === 1)) return;
       if (behaviour.mode === 'down' || (behaviour.mode === 'flaky' && behaviour.hits <= 2)) {
         res.writeHead(503).end(JSON.stringify({ kind: 'Status', message: 'etcd is sad' }));
         return;
       }
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ path: req.url, method: req.method }));
+      const answer = () => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ path: req.url, method: req.method }));
+      if (behaviour.mode === 'slow') setTimeout(answer, behaviour.slowMs);
+      else answer();
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -60,13 +63,45 @@ describe('Kubernetes HTTPS client', () => {
       Object.assign(behaviour, { mode, hits: 0 });
       const c = client();
       const start = Date.now();
-      await expect(c.call('GET', '/x')).rejects.toMatchObject({ code: 11, message: expect.stringContaining(mode === 'down' ? 'HTTP 503: etcd is sad' : 'timeout after 300 ms') });
+      await expect(c.call('GET', '/x')).rejects.toMatchObject({ code: 11, message: expect.stringMatching(mode === 'down' ? /HTTP 503: etcd is sad/ : /timeout after \d+ ms/) });
       const took = Date.now() - start;
       c.close();
-      expect(took).toBeGreaterThanOrEqual(800);
+      // From the first failure (at once for 503, after the 300 ms timeout for a hang), retries for the 800 ms budget.
+      expect(took).toBeGreaterThanOrEqual(mode === 'down' ? 800 : 1100);
       expect(took).toBeLessThan(2000);
       expect(behaviour.hits).toBeGreaterThan(1);
     }
+  });
+
+  it('waits for a slow answer up to the request timeout, in one request, whatever the retry budget', async () => {
+    // A loaded API server answering in 1.2 s: the call must not give up after the (shorter) budget.
+    Object.assign(behaviour, { mode: 'slow', hits: 0, slowMs: 1200 });
+    const c = client({ requestTimeoutMs: 3000, retryBudgetMs: 200 });
+    const start = Date.now();
+    const r = await c.call('PUT', '/api/v1/namespaces/a/pods/b/status', { metadata: { name: 'b' } });
+    const took = Date.now() - start;
+    c.close();
+    expect(r).toEqual({ status: 200, body: { path: '/api/v1/namespaces/a/pods/b/status', method: 'PUT' } });
+    expect(behaviour.hits).toBe(1);
+    expect(took).toBeGreaterThanOrEqual(1200);
+  });
+
+  it('retries a timed-out read within the budget counted from the timeout, on a new request', async () => {
+    // The budget (200 ms) is shorter than the timeout (300 ms): counted from the call's start it would allow no retry.
+    Object.assign(behaviour, { mode: 'hang-once', hits: 0 });
+    const c = client({ requestTimeoutMs: 300, retryBudgetMs: 200 });
+    const r = await c.call('GET', '/api/v1/namespaces/a/pods/b');
+    c.close();
+    expect(r.status).toBe(200);
+    expect(behaviour.hits).toBe(2);
+  });
+
+  it('does not repeat a timed-out POST, which may have been applied: "try again" (11) at once', async () => {
+    Object.assign(behaviour, { mode: 'hang', hits: 0 });
+    const c = client();
+    await expect(c.call('POST', '/api/v1/namespaces/a/events', {})).rejects.toMatchObject({ code: 11, message: expect.stringContaining('timeout after 300 ms'), details: expect.stringContaining('not retried: a POST may have been applied') });
+    c.close();
+    expect(behaviour.hits).toBe(1);
   });
 
   it('returns 4xx at once and fails fast on an untrusted certificate', async () => {

@@ -1,10 +1,13 @@
-// A small Kubernetes REST client over node:https: short per-request timeouts and a bounded retry
-// budget for refused connections and 5xx, as upstream Multus has while it waits for the pod.
+// A small Kubernetes REST client over node:https. A request waits for its answer up to the request
+// timeout (a loaded API server is slow, not gone: giving up early fails pods that would have started);
+// failures that say the server is away or restarting (refused, reset, 5xx; timeouts too, for methods
+// that are safe to repeat) are retried with back-off for a bounded budget, as upstream Multus retries
+// while it waits for the pod.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Agent, request, type AgentOptions } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { CniError, ErrorCode } from '../cni/errors.ts';
-import type { KubeAccess } from './kubeconfig.ts';
+import { reloadToken, type KubeAccess } from './kubeconfig.ts';
 import { statusMessage } from './status-message.ts';
 
 export interface ApiResponse {
@@ -13,20 +16,27 @@ export interface ApiResponse {
 }
 
 export interface ClientTiming {
-  /** Timeout of one HTTP request, ms. */
+  /** How long one HTTP request may wait for its answer, ms (the config key `apiTimeoutSeconds`). */
   requestTimeoutMs: number;
-  /** Total time spent retrying refused connections / 5xx before giving up, ms. */
+  /** How long retries go on after the first failed attempt, ms; a retry's own timeout is cut to what is left. */
   retryBudgetMs: number;
 }
 
-export const DEFAULT_TIMING: ClientTiming = { requestTimeoutMs: 2000, retryBudgetMs: 2500 };
+/** The request timeout is the config default (`apiTimeoutSeconds`, 30 s). */
+export const DEFAULT_TIMING: ClientTiming = { requestTimeoutMs: 30_000, retryBudgetMs: 2500 };
+const MIN_RETRY_TIMEOUT_MS = 250;
 
-const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE']);
+/** Methods a retry cannot apply twice (PUT carries the resourceVersion it read: a repeat is a 409). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
+/** Failures where the request never reached the server: a retry is safe whatever the method. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
+const RETRYABLE_CODES = new Set([...NOT_SENT_CODES, 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
 
 class TransportError extends Error {
   constructor(
     message: string,
     readonly retryable: boolean,
+    readonly sent = true,
   ) {
     super(message);
   }
@@ -102,7 +112,7 @@ export class KubeClient {
     return this.access.server;
   }
 
-  private once(method: string, path: string, body: unknown, contentType: string): Promise<ApiResponse> {
+  private once(method: string, path: string, body: unknown, contentType: string, timeoutMs: number): Promise<ApiResponse> {
     const url = new URL(this.access.server + path);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string | number> = baseHeaders(this.access);
@@ -113,7 +123,7 @@ export class KubeClient {
     const begun = performance.now();
     return new Promise((resolve, reject) => {
       const tls = this.session ? { session: this.session } : {};
-      const req = request(url, { method, headers, agent: this.agent, timeout: this.timing.requestTimeoutMs, ...tls }, (res) => {
+      const req = request(url, { method, headers, agent: this.agent, timeout: timeoutMs, ...tls }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (e) => reject(new TransportError(e.message, true)));
@@ -137,20 +147,38 @@ export class KubeClient {
           this.connectMs += performance.now() - begun;
         });
       });
-      req.on('timeout', () => req.destroy(Object.assign(new Error(`timeout after ${this.timing.requestTimeoutMs} ms`), { code: 'ETIMEDOUT' })));
-      req.on('error', (e: NodeJS.ErrnoException) => reject(new TransportError(`${e.code ?? ''} ${e.message}`.trim(), RETRYABLE_CODES.has(e.code ?? ''))));
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`timeout after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        const code = e.code ?? '';
+        reject(new TransportError(`${code} ${e.message}`.trim(), RETRYABLE_CODES.has(code), !NOT_SENT_CODES.has(code)));
+      });
       req.end(payload);
     });
   }
 
-  /** One API call with retries; 4xx are returned to the caller, transport failures and 5xx retried. */
+  /**
+   * One API call. 4xx are returned to the caller. Refused connections, and 5xx, resets and timeouts of
+   * methods safe to repeat, are retried with back-off (100 ms doubling to 800 ms) until retryBudgetMs
+   * after the first failure; then "try again" (11). So a call takes about requestTimeoutMs + retryBudgetMs at most.
+   */
   async call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<ApiResponse> {
     const start = Date.now();
+    const safeToRepeat = IDEMPOTENT.has(method);
+    let giveUpAt: number | undefined;
     let delay = 100;
+    let reloaded = false;
     for (;;) {
+      // A retry waits at most for what is left of the budget (but long enough for an answer to arrive).
+      const timeoutMs = giveUpAt === undefined ? this.timing.requestTimeoutMs : Math.min(this.timing.requestTimeoutMs, Math.max(MIN_RETRY_TIMEOUT_MS, giveUpAt - Date.now()));
       let failure: string;
+      let retry = safeToRepeat;
       try {
-        const res = await this.once(method, path, body, contentType);
+        const res = await this.once(method, path, body, contentType, timeoutMs);
+        // A token refused, and another in its file now (renewed or rotated): once more with that one.
+        if (res.status === 401 && !reloaded && reloadToken(this.access)) {
+          reloaded = true;
+          continue;
+        }
         if (res.status < 500) return res;
         failure = `HTTP ${res.status}: ${statusMessage(res.body)}`;
       } catch (e) {
@@ -158,10 +186,13 @@ export class KubeClient {
           throw new CniError(ErrorCode.ApiFailure, `Kubernetes API ${method} ${path} failed: ${(e as Error).message}`);
         }
         failure = e.message;
+        retry ||= !e.sent;
       }
-      const remaining = this.timing.retryBudgetMs - (Date.now() - start);
-      if (remaining <= 0) {
-        throw new CniError(ErrorCode.TryAgainLater, `Kubernetes API ${this.access.server} unavailable: ${method} ${path}: ${failure}`, `gave up after ${Date.now() - start} ms`);
+      giveUpAt ??= Date.now() + this.timing.retryBudgetMs;
+      const remaining = giveUpAt - Date.now();
+      if (!retry || remaining <= 0) {
+        const why = retry ? `gave up after ${Date.now() - start} ms` : `not retried: a ${method} may have been applied (${Date.now() - start} ms)`;
+        throw new CniError(ErrorCode.TryAgainLater, `Kubernetes API ${this.access.server} unavailable: ${method} ${path}: ${failure}`, why);
       }
       // The last wait is cut to the budget so one more attempt happens right at its end.
       await new Promise((r) => setTimeout(r, Math.min(delay, remaining)));

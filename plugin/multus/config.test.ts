@@ -19,7 +19,9 @@ describe('multus config', () => {
       globalNamespaces: [],
       retryDeleteOnError: false,
       defaultNetworks: [],
+      apiTimeoutSeconds: 30,
     });
+    expect(loadConfig({ clusterNetwork: 'x', apiTimeoutSeconds: 2.5 }).apiTimeoutSeconds).toBe(2.5);
   });
 
   it('accepts globalNamespaces as upstream\'s comma string', () => {
@@ -33,6 +35,8 @@ describe('multus config', () => {
     [{ clusterNetwork: 'x', capabilities: { ips: 'yes' } }, /"capabilities" must be an object of booleans/],
     [{ delegates: [] }, /"delegates" must be a non-empty list/],
     [{ clusterNetwork: 'x', cniVersion: '9.9.9' }, /incompatible CNI version "9.9.9"/],
+    [{ clusterNetwork: 'x', apiTimeoutSeconds: 0 }, /"apiTimeoutSeconds" must be a number of seconds above 0 and at most 600/],
+    [{ clusterNetwork: 'x', apiTimeoutSeconds: '10' }, /"apiTimeoutSeconds" must be a number of seconds/],
   ])('rejects %j', (raw, pattern) => {
     expect(() => loadConfig(raw)).toThrow(pattern);
   });

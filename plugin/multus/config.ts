@@ -30,6 +30,8 @@ export interface MultusConfig {
   capabilities: Record<string, boolean>;
   runtimeConfig: JsonObject;
   kubeletCheckpointFile: string;
+  /** Ours: how long one Kubernetes API request may wait for its answer, s. */
+  apiTimeoutSeconds: number;
 }
 
 export const DEFAULTS = {
@@ -40,6 +42,9 @@ export const DEFAULTS = {
   systemNamespaces: ['kube-system'],
   kubeletCheckpointFile: '/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint',
   logLevel: 'error' as LogLevel,
+  // Upstream's client allows a minute per request, but a CNI call makes several and the runtime gives the
+  // whole call about two; a slow API server (a starved node) answers within seconds, not tens of them.
+  apiTimeoutSeconds: 30,
 };
 
 function invalid(key: string, want: string): never {
@@ -57,6 +62,14 @@ function optBool(o: JsonObject, key: string): boolean {
   const v = o[key];
   if (v === undefined || v === null) return false;
   if (typeof v !== 'boolean') invalid(key, 'true or false');
+  return v;
+}
+
+/** A number of seconds in (0, max]; fractions allowed. */
+function optSeconds(o: JsonObject, key: string, fallback: number, max: number): number {
+  const v = o[key];
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'number' || !(v > 0 && v <= max)) invalid(key, `a number of seconds above 0 and at most ${max}`);
   return v;
 }
 
@@ -122,6 +135,7 @@ export function loadConfig(raw: JsonObject): MultusConfig {
     capabilities: caps as Record<string, boolean>,
     runtimeConfig,
     kubeletCheckpointFile: optString(raw, 'kubeletCheckpointFile') ?? DEFAULTS.kubeletCheckpointFile,
+    apiTimeoutSeconds: optSeconds(raw, 'apiTimeoutSeconds', DEFAULTS.apiTimeoutSeconds, 600),
   };
 }
 

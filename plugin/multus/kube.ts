@@ -35,8 +35,9 @@ export async function kubeClientFor(conf: MultusConfig, env: NodeJS.ProcessEnv =
   const access = conf.kubeconfig ? loadKubeconfig(conf.kubeconfig) : inClusterAccess(env);
   if (!access) return undefined;
   const { DEFAULT_TIMING, KubeClient } = await import('../k8s/client.ts');
+  const timing = { ...DEFAULT_TIMING, requestTimeoutMs: conf.apiTimeoutSeconds * 1000 };
   // The TLS session is kept beside the cache entries (a dot file: never a container ID).
-  return new KubeClient(access, DEFAULT_TIMING, 1, join(conf.cniDir, TLS_SESSION_FILE));
+  return new KubeClient(access, timing, 1, join(conf.cniDir, TLS_SESSION_FILE));
 }
 
 const enc = encodeURIComponent;
