@@ -12,6 +12,9 @@ export class ApiError extends Error {
   }
 }
 
+/** The server reset a reused keep-alive connection before answering. */
+class StaleSocketError extends Error {}
+
 export interface WatchEvent<T> {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
   object: T;
@@ -31,7 +34,7 @@ export class ApiClient {
   constructor(
     readonly server: string,
     private readonly token: string,
-    caPem: string,
+    private readonly caPem: string,
   ) {
     this.agent = new Agent({ ca: caPem, keepAlive: true });
   }
@@ -66,14 +69,27 @@ export class ApiClient {
     }
   }
 
-  private call<T>(method: string, path: string, body?: string, contentType?: string): Promise<T> {
+  private async call<T>(method: string, path: string, body?: string, contentType?: string): Promise<T> {
+    try {
+      return await this.once<T>(method, path, body, contentType);
+    } catch (err) {
+      // A kept-alive socket the server closed as idle just as this request went out: the server never
+      // read it, so it is sent again on a new connection (as Node's http docs advise). Under load this race
+      // is common, and a lost DELETE or status write leaves a pod Terminating or Pending for good. The
+      // retry gets a connection of its own: the pool may hold more sockets the server closed the same way.
+      if (!(err instanceof StaleSocketError)) throw err;
+      return this.once<T>(method, path, body, contentType, true);
+    }
+  }
+
+  private once<T>(method: string, path: string, body: string | undefined, contentType: string | undefined, fresh = false): Promise<T> {
     const url = new URL(path, this.server);
     return new Promise<T>((resolve, reject) => {
       const req = request(
         url,
         {
           method,
-          agent: this.agent,
+          ...(fresh ? { agent: false as const, ca: this.caPem } : { agent: this.agent }),
           headers: {
             authorization: `Bearer ${this.token}`,
             accept: 'application/json',
@@ -102,7 +118,9 @@ export class ApiClient {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: timed out`)));
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        reject(req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE') ? new StaleSocketError(`${method} ${url.pathname}: ${err.message}`) : err);
+      });
       req.end(body);
     });
   }
