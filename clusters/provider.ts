@@ -49,6 +49,8 @@ export interface CniCallRecord {
   exitCode: number;
   /** The `code` of the CNI error object a failed call printed (CNI spec 1.1.0 §Error), when it printed one. */
   errorCode?: number;
+  /** A failed call's error as the runtime reports it (the plugin's msg and details, as libcni gives them), where the provider records it. */
+  error?: string;
   /** Per-delegate wall times from the plugin's JSON log, when the plugin under test writes one. */
   delegates: { network: string; type: string; ms: number }[];
   /** ISO time the call started. */
@@ -125,6 +127,17 @@ export interface ClusterFaults {
    * it executed (a thin plugin; a thick plugin's shim), by pid, not what that process started.
    */
   killCniPlugin(node: string, namespace: string, pod: string): Promise<KilledPlugin>;
+  /**
+   * Whether the nodes' runtimes create a failed pod's sandbox again after `seconds`, as kubelet's pod
+   * worker retries a failed RunPodSandbox, or never (undefined, the default: a failed pod stays failed).
+   */
+  retryFailedSandboxes(seconds: number | undefined): Promise<void>;
+  /** The node's runtime holds every new sandbox just before its CNI ADD (netns made, pod annotated), or lets them go on (false). */
+  holdCniAdds(node: string, hold: boolean): Promise<void>;
+  /** The API server stops accepting the plugin's service account token (401 from the next request on). */
+  revokePluginCredentials(): Promise<void>;
+  /** A new token for the plugin's service account, accepted by the API server and handed to the plugin as its installation does (kubeconfig, token file). */
+  renewPluginCredentials(): Promise<void>;
 }
 
 /** The plugin process a fault killed. */

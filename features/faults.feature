@@ -116,3 +116,42 @@ Feature: Faults: the API server away, a used-up address range, a damaged cache, 
     And no process started for pod "b"'s CNI calls is still running
     And nothing pod "b" was given is left on its node
     And deleting pod "b" leaves no interfaces, addresses or IPAM allocations behind
+
+  @extended:fault-recovery @fault-injection @pod-recovery
+  Scenario: The API server is stopped during ADD: the pod gets nothing, and starts once the API server is back
+    The plugin cannot read the pod and its networks, so the ADD fails and what it began is torn down
+    (multi-network spec v1.3 §7.2); kubelet keeps creating a failed sandbox anew, and once the API
+    server serves again the pod gets its networks.
+    Given the node agents retry failed sandboxes every 2 seconds, as kubelet does
+    And a bridge network "red-net" with subnet 198.18.111.0/24
+    And the runtime on node-1 holds each new sandbox just before its CNI ADD
+    When pod "b" is created on node-1 attached to "red-net"
+    And the runtime on node-1 holds the sandbox of pod "b"
+    And the API server is stopped
+    And the runtime on node-1 goes on with the sandboxes it holds
+    Then the ADD of pod "b" failed, and the error the runtime reports names the Kubernetes API
+    And nothing pod "b" was given is left on its node
+    When the API server is started again
+    Then pod "b" is running
+    And pod "b" has interface net1 with an IP in 198.18.111.0/24
+    And deleting pod "b" leaves no interfaces, addresses or IPAM allocations behind
+
+  @extended:fault-recovery @fault-injection @pod-recovery
+  Scenario: The plugin's API credentials are revoked: new pods fail naming them, a DEL still releases everything, and pods start once they are renewed
+    The API server refuses the plugin's service account token (401). A new pod cannot be read, so it
+    gets nothing; a DEL needs no API (the plugin's cache holds what it attached); renewed credentials
+    (a new token, and a thin plugin's kubeconfig generated again from it) are used from the next call on.
+    Given a bridge network "red-net" with subnet 198.18.112.0/24
+    And pod "a" starts on node-1 attached to "red-net"
+    When the plugin's API credentials are revoked
+    And pod "b" is created on node-1 attached to "red-net"
+    Then pod "b" does not start, and the reason given names its rejected credentials
+    And nothing pod "b" was given is left on its node
+    When the runtime on node-1 tears down the sandbox of pod "a"
+    Then that teardown succeeded and released every address pod "a" held
+    When the plugin's API credentials are renewed
+    And pod "c" starts on node-1 attached to "red-net"
+    Then pod "c" has interface net1 with an IP in 198.18.112.0/24
+    And deleting pod "b" leaves no interfaces, addresses or IPAM allocations behind
+    And deleting pod "a" leaves no interfaces, addresses or IPAM allocations behind
+    And deleting pod "c" leaves no interfaces, addresses or IPAM allocations behind

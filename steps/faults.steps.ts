@@ -47,17 +47,17 @@ async function lastGoodAdd(world: E2EWorld, pod: string, since = world.startedAt
 }
 
 /** Waits for the first call matching `match` since `since`, or fails saying what was waited for. */
-async function awaitCall(world: E2EWorld, since: string, what: string, match: (c: CniCallRecord) => boolean): Promise<CniCallRecord> {
-  const deadline = Date.now() + CALL_TIMEOUT_MS;
+export async function awaitCall(world: E2EWorld, since: string, what: string, match: (c: CniCallRecord) => boolean, timeoutMs = CALL_TIMEOUT_MS): Promise<CniCallRecord> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = (await world.cluster.cniCalls(since)).find(match);
     if (found) return found;
-    if (Date.now() > deadline) throw new Error(`the runtime made no ${what} within ${CALL_TIMEOUT_MS / 1000} s`);
+    if (Date.now() > deadline) throw new Error(`the runtime made no ${what} within ${timeoutMs / 1000} s`);
     await sleep(POLL_MS);
   }
 }
 
-const describeCall = (c: CniCallRecord): string =>
+export const describeCall = (c: CniCallRecord): string =>
   `exit status ${c.exitCode}${c.errorCode !== undefined ? `, CNI error code ${c.errorCode}` : ''}`;
 
 /**
@@ -75,7 +75,7 @@ async function remainsOf(world: E2EWorld, node: string, containerId: string, net
 }
 
 /** The plugin's log lines for its call about a container (why a DEL went wrong), for failure messages. */
-async function pluginSaid(world: E2EWorld, node: string, containerId: string): Promise<string> {
+export async function pluginSaid(world: E2EWorld, node: string, containerId: string): Promise<string> {
   const lines = await world.cluster.pluginLog(node, containerId).catch(() => []);
   return lines.slice(-6).join('\n') || '(no log lines for that container)';
 }

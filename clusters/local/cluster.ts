@@ -169,6 +169,10 @@ export class LocalCluster implements Cluster {
     restartNode: (node) => this.control({ op: 'restart-node', node }),
     setCniTimeout: (seconds) => this.control({ op: 'set-cni-timeout', ms: seconds === undefined ? null : Math.round(seconds * 1000) }),
     killCniPlugin: (node, namespace, pod) => callControl<KilledPlugin>(this.state.workDir, { op: 'kill-cni-plugin', node, namespace, pod }),
+    retryFailedSandboxes: (seconds) => this.control({ op: 'retry-failed-sandboxes', seconds: seconds ?? null }),
+    holdCniAdds: (node, hold) => this.control({ op: 'hold-cni-adds', node, hold }),
+    revokePluginCredentials: () => this.control({ op: 'revoke-plugin-credentials' }),
+    renewPluginCredentials: () => this.control({ op: 'renew-plugin-credentials' }),
   };
 
   private async control(req: ControlRequest): Promise<void> {

@@ -11,10 +11,10 @@
 //   have; it is turned off and the containers are removed by their ids and labels (teardown.ts).
 // - Both containers are labelled with the cluster name and their ids are reported before they start,
 //   so destroy() finds them after any crash.
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningApiServer } from './apiserver/index.ts';
-import { freePort, kubeApiserverArgs, etcdArgs, logTails, waitReady, writeControlPlaneSecrets } from './real-control-plane.ts';
+import { freePort, kubeApiserverArgs, etcdArgs, logTails, tokenFileText, waitReady, writeControlPlaneSecrets } from './real-control-plane.ts';
 
 export interface ContainerControlPlane {
   /** Kubernetes version, as the image tag: v1.20.2. */
@@ -157,19 +157,28 @@ export async function startContainerControlPlane(opts: {
     throw new Error(`control plane containers (${opts.cp.apiserverImage}, ${opts.cp.etcdImage}) did not start: ${(err as Error).message}\n${logTails(opts.logDir)}`);
   }
   const apiserver = client.container.getById(started[0]!.id);
+  // An outage of the API server alone: etcd keeps the objects, and the same container serves them again.
+  const stop = async () => {
+    if ((await apiserver.inspect()).State.Running) await apiserver.stop({ t: 5 });
+  };
+  const start = async () => {
+    if ((await apiserver.inspect()).State.Running) return;
+    const since = Math.floor(Date.now() / 1000);
+    await apiserver.start();
+    follow('kube-apiserver', await client.container.logs(apiserver, { since }), () => undefined);
+    await waitReady(`https://127.0.0.1:${port}/readyz`, secrets.token, secrets.certs.caPem, async () => undefined);
+  };
   return {
     url: `https://127.0.0.1:${port}`, port, caFile: secrets.certs.caFile, caPem: secrets.certs.caPem, token: secrets.token,
+    serviceAccountToken: secrets.serviceAccountToken,
     close: stopAll,
-    // An outage of the API server alone: etcd keeps the objects, and the same container serves them again.
-    stop: async () => {
-      if ((await apiserver.inspect()).State.Running) await apiserver.stop({ t: 5 });
-    },
-    start: async () => {
-      if ((await apiserver.inspect()).State.Running) return;
-      const since = Math.floor(Date.now() / 1000);
-      await apiserver.start();
-      follow('kube-apiserver', await client.container.logs(apiserver, { since }), () => undefined);
-      await waitReady(`https://127.0.0.1:${port}/readyz`, secrets.token, secrets.certs.caPem, async () => undefined);
+    stop,
+    start,
+    // The token file is bind-mounted, and kube-apiserver reads it only when it starts (real-control-plane.ts).
+    setServiceAccountToken: async (next) => {
+      writeFileSync(secrets.files.tokens, tokenFileText(secrets.token, next), { mode: 0o600 });
+      await stop();
+      await start();
     },
   };
 }

@@ -12,7 +12,11 @@ export type ControlRequest =
   | { op: 'restart-node'; node: string }
   /** ms null: the default timeout again. */
   | { op: 'set-cni-timeout'; ms: number | null }
-  | { op: 'kill-cni-plugin'; node: string; namespace: string; pod: string };
+  | { op: 'kill-cni-plugin'; node: string; namespace: string; pod: string }
+  | { op: 'retry-failed-sandboxes'; seconds: number | null }
+  | { op: 'hold-cni-adds'; node: string; hold: boolean }
+  | { op: 'revoke-plugin-credentials' }
+  | { op: 'renew-plugin-credentials' };
 
 type Reply = { ok: true; value?: unknown } | { ok: false; error: string };
 

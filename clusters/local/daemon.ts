@@ -2,6 +2,7 @@
 // started detached by create(). Builds the fabric and nodes, runs the API server, the scheduler and
 // one node agent per node, installs the plugin, and keeps state.json current so destroy() can clean
 // up after a crash. Talks to its creator over IPC until the cluster is ready.
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ import { DEFAULT_CNI_TIMEOUT_MS } from './libcni.ts';
 import { NodeAgent, type NodeAgentOptions } from './node-agent.ts';
 import { prepareNodeFilesystem, serviceAccountDir, startHolder } from './node-host.ts';
 import type { DaemonOptions } from './options.ts';
-import { installPlugin } from './plugin-install.ts';
+import { installPlugin, type PluginInstall } from './plugin-install.ts';
 import { PodScheduler } from './pod-scheduler.ts';
 import { processRef } from './process-identity.ts';
 import { startContainerControlPlane } from './container-control-plane.ts';
@@ -74,6 +75,10 @@ const agents = new Map<string, { agent: NodeAgent; options: NodeAgentOptions }>(
 let scheduler: PodScheduler | undefined;
 let namespaceFinalizer: NamespaceFinalizer | undefined;
 let control: Server | undefined;
+/** How each node's plugin was installed: a thin plugin's installer runs again when its credentials are renewed. */
+const installs = new Map<string, PluginInstall>();
+/** Whether node agents create a failed pod's sandbox again, and after how long (ms); set by fault scenarios. */
+let sandboxRetryMs: number | undefined;
 
 async function bringUp(): Promise<void> {
   progress(`creating fabric ${state.fabricNetns}`);
@@ -135,13 +140,14 @@ async function bringUp(): Promise<void> {
     node.holder = holder;
     writeState(state);
     await prepareNodeFilesystem({ holderPid: holder.pid, nodeDir: node.dir, index: node.index, onMount: (m) => node.mounts.push(m) });
-    writeFileSync(join(serviceAccountDir(node.dir), 'token'), running.token, { mode: 0o600 });
+    // The plugin's own service account token, not the harness's: a fault scenario revokes it alone.
+    writeFileSync(join(serviceAccountDir(node.dir), 'token'), running.serviceAccountToken, { mode: 0o600 });
     writeFileSync(join(serviceAccountDir(node.dir), 'ca.crt'), running.caPem);
     writeFileSync(join(serviceAccountDir(node.dir), 'namespace'), 'kube-system');
     writeState(state);
     if (opts.plugin) {
       progress(`installing the plugin under test on ${node.name}`);
-      await installPlugin({
+      const install: PluginInstall = {
         holderPid: holder.pid,
         nodeName: node.name,
         nodeDir: node.dir,
@@ -159,7 +165,9 @@ async function bringUp(): Promise<void> {
           node.multusDaemon = ref;
           writeState(state);
         },
-      });
+      };
+      installs.set(node.name, install);
+      await installPlugin(install);
     }
     const agentOptions: NodeAgentOptions = {
       api: client,
@@ -216,6 +224,7 @@ async function injectFault(req: ControlRequest): Promise<unknown> {
       const sandboxes = await agent.stop();
       for (const sb of sandboxes.values()) if (sb.network) await deleteNetns(sb.netns);
       const restarted = new NodeAgent({ ...options, staleSandboxes: sandboxes });
+      restarted.retrySandboxes(sandboxRetryMs);
       agents.set(req.node, { agent: restarted, options });
       await restarted.register();
       restarted.start();
@@ -233,7 +242,36 @@ async function injectFault(req: ControlRequest): Promise<unknown> {
     }
     case 'kill-cni-plugin':
       return killCniPlugin(req.node, req.namespace, req.pod);
+    case 'retry-failed-sandboxes':
+      sandboxRetryMs = req.seconds === null ? undefined : req.seconds * 1000;
+      log(`node agents ${sandboxRetryMs === undefined ? 'no longer retry failed sandboxes' : `retry failed sandboxes every ${req.seconds} s`}`);
+      for (const { agent } of agents.values()) agent.retrySandboxes(sandboxRetryMs);
+      return undefined;
+    case 'hold-cni-adds':
+      log(`fault: ${req.hold ? 'holding' : 'releasing'} new sandboxes before their CNI ADD on ${req.node}`);
+      agentOn(req.node).agent.holdAdds(req.hold);
+      return undefined;
+    case 'revoke-plugin-credentials':
+    case 'renew-plugin-credentials':
+      return changePluginCredentials(req.op === 'renew-plugin-credentials');
   }
+}
+
+/**
+ * Revokes the plugin's service account token (the API server refuses it with 401), or issues a new one
+ * and hands it to the plugin as its DaemonSet's pods get it: the token file of the service-account
+ * mount (a thick daemon reads it there), and for a thin plugin its kubeconfig, which the installer
+ * generates from that file (run again, as the thin DaemonSet's entrypoint does when the token changes).
+ */
+async function changePluginCredentials(renew: boolean): Promise<void> {
+  const set = server?.setServiceAccountToken;
+  if (!set) throw new Error('this cluster\'s API server cannot change the tokens it accepts');
+  const next = renew ? randomBytes(24).toString('hex') : null;
+  log(`fault: ${renew ? 'renewing' : 'revoking'} the plugin's service account token`);
+  await set.call(server, next);
+  if (next === null) return;
+  for (const node of state.nodes) writeFileSync(join(serviceAccountDir(node.dir), 'token'), next, { mode: 0o600 });
+  for (const install of installs.values()) if (install.plugin.kind !== 'thick') await installPlugin(install);
 }
 
 /** SIGKILL to the plugin process the node's runtime runs for the pod's ADD (the one it executed, by pid). */

@@ -3,7 +3,9 @@
 // as kubelet does, and on graceful delete runs DEL, removes the netns and finishes the delete. A DEL of
 // a running pod's sandbox that fails keeps the sandbox (netns included) and the pod, and is retried
 // until it succeeds, as containerd (StopPodSandbox returns the error) and kubelet (the pod worker
-// retries the kill) do. A sandbox whose ADD failed gets one clean-up DEL and is dropped.
+// retries the kill) do. A sandbox whose ADD failed gets one clean-up DEL and is dropped; by default the
+// pod then stays failed, so scenarios are deterministic; with retrySandboxes(ms) the agent creates a new
+// sandbox after that pause, as kubelet's pod worker retries a failed RunPodSandbox.
 import { randomBytes } from 'node:crypto';
 import type { V1Node, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
 import type { CniCallRecord } from '../provider.ts';
@@ -76,6 +78,13 @@ export class NodeAgent {
   private readonly queues = new Map<string, Promise<void>>();
   /** Pods whose teardown DEL failed, with the timer of its next try. */
   private readonly delRetries = new Map<string, NodeJS.Timeout>();
+  /** Pause before a failed sandbox is created anew; undefined: never (the default). */
+  private sandboxRetryMs: number | undefined;
+  /** Failed pods waiting for a new sandbox, with the timer, and the pod objects last seen. */
+  private readonly sandboxRetries = new Map<string, NodeJS.Timeout>();
+  private readonly lastSeen = new Map<string, V1Pod>();
+  /** While set, new sandboxes wait just before their CNI ADD until it resolves (a fault scenario's timing). */
+  private addsHeld: { released: Promise<void>; release: () => void } | undefined;
   private informer?: Informer;
 
   constructor(private readonly o: NodeAgentOptions) {
@@ -85,6 +94,27 @@ export class NodeAgent {
 
   get name(): string {
     return this.o.node.name;
+  }
+
+  /** Failed sandboxes are created again after `ms` (kubelet's behaviour), or never (undefined). */
+  retrySandboxes(ms: number | undefined): void {
+    this.sandboxRetryMs = ms;
+    if (ms === undefined) {
+      for (const timer of this.sandboxRetries.values()) clearTimeout(timer);
+      this.sandboxRetries.clear();
+    }
+  }
+
+  /** Holds every new sandbox just before its CNI ADD (its netns made, the pod annotated), or lets them all go on. */
+  holdAdds(hold: boolean): void {
+    if (hold && !this.addsHeld) {
+      let release = () => undefined as void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      this.addsHeld = { released, release };
+    } else if (!hold && this.addsHeld) {
+      this.addsHeld.release();
+      this.addsHeld = undefined;
+    }
   }
 
   /** Creates (or updates) the Node object with a Ready condition, addresses and capacity. */
@@ -144,6 +174,8 @@ export class NodeAgent {
     this.informer?.stop();
     for (const timer of this.delRetries.values()) clearTimeout(timer);
     this.delRetries.clear();
+    this.retrySandboxes(undefined);
+    this.holdAdds(false);
     await Promise.allSettled([...this.queues.values()]);
     return new Map(this.sandboxes);
   }
@@ -171,6 +203,8 @@ export class NodeAgent {
   private enqueue(pod: V1Pod, deleted: boolean): void {
     const uid = pod.metadata?.uid;
     if (!uid) return;
+    if (deleted) this.lastSeen.delete(uid);
+    else this.lastSeen.set(uid, pod);
     this.serial(uid, () => this.reconcile(uid, pod, deleted));
   }
 
@@ -227,6 +261,7 @@ export class NodeAgent {
       const wants = podExtendedRequests(pod);
       if (Object.values(wants).some((n) => n > 0)) this.checkpoint.allocate(uid, pod.spec?.containers[0]?.name ?? '', wants);
       network = this.cni.network();
+      if (this.addsHeld) await this.addsHeld.released;
       const result = await this.timed('ADD', pod, runtime, () => this.cni.add(network!, runtime));
       this.sandboxes.set(uid, { containerId, netns, network, runtime });
       const ips = podIps(result, runtime.ifname);
@@ -244,9 +279,26 @@ export class NodeAgent {
       }
       await deleteNetns(netns);
       this.checkpoint.release(uid);
-      await recordPodEvent(api, pod, { type: 'Warning', reason: 'FailedCreatePodSandBox', message, component: 'kubelet', host: this.name });
+      // With the API server away the event is lost (logged above), and the retry below must still be planned.
+      await recordPodEvent(api, pod, { type: 'Warning', reason: 'FailedCreatePodSandBox', message, component: 'kubelet', host: this.name }).catch((e: Error) => this.o.log(`${this.name}: event of ${ns}/${name}: ${e.message}`));
       await this.patchStatus(pod, failedStatus(pod, this.o.node.fabricIp, startTime, message)).catch((e: Error) => this.o.log(`${this.name}: status of ${ns}/${name}: ${e.message}`));
+      this.retrySandboxLater(uid);
     }
+  }
+
+  /** With retries on, a new sandbox for a failed pod after the pause, unless the pod was deleted meanwhile. */
+  private retrySandboxLater(uid: string): void {
+    const ms = this.sandboxRetryMs;
+    if (ms === undefined || this.sandboxRetries.has(uid)) return;
+    const timer = setTimeout(() => {
+      this.sandboxRetries.delete(uid);
+      this.serial(uid, async () => {
+        const pod = this.lastSeen.get(uid);
+        if (!pod || !this.failed.delete(uid)) return;
+        await this.reconcile(uid, pod, false);
+      });
+    }, ms);
+    this.sandboxRetries.set(uid, timer);
   }
 
   /**
@@ -314,11 +366,13 @@ export class NodeAgent {
     const t0 = performance.now();
     let exitCode = 0;
     let errorCode: number | undefined;
+    let error: string | undefined;
     try {
       return await call();
     } catch (err) {
       exitCode = err instanceof CniError && err.exitCode !== undefined ? err.exitCode : 1;
       if (err instanceof CniError) errorCode = err.code;
+      error = (err as Error).message;
       throw err;
     } finally {
       const rec: CniCallRecord = {
@@ -331,6 +385,7 @@ export class NodeAgent {
         ms: Math.round((performance.now() - t0) * 100) / 100,
         exitCode,
         ...(errorCode !== undefined ? { errorCode } : {}),
+        ...(error !== undefined ? { error } : {}),
         delegates: delegateTimes(readFrom(logFile, logOffset), containerId, op),
         startedAt,
       };

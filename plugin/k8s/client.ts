@@ -7,7 +7,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Agent, request, type AgentOptions } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { CniError, ErrorCode } from '../cni/errors.ts';
-import type { KubeAccess } from './kubeconfig.ts';
+import { reloadToken, type KubeAccess } from './kubeconfig.ts';
 import { statusMessage } from './status-message.ts';
 
 export interface ApiResponse {
@@ -166,6 +166,7 @@ export class KubeClient {
     const safeToRepeat = IDEMPOTENT.has(method);
     let giveUpAt: number | undefined;
     let delay = 100;
+    let reloaded = false;
     for (;;) {
       // A retry waits at most for what is left of the budget (but long enough for an answer to arrive).
       const timeoutMs = giveUpAt === undefined ? this.timing.requestTimeoutMs : Math.min(this.timing.requestTimeoutMs, Math.max(MIN_RETRY_TIMEOUT_MS, giveUpAt - Date.now()));
@@ -173,6 +174,11 @@ export class KubeClient {
       let retry = safeToRepeat;
       try {
         const res = await this.once(method, path, body, contentType, timeoutMs);
+        // A token refused, and another in its file now (renewed or rotated): once more with that one.
+        if (res.status === 401 && !reloaded && reloadToken(this.access)) {
+          reloaded = true;
+          continue;
+        }
         if (res.status < 500) return res;
         failure = `HTTP ${res.status}: ${statusMessage(res.body)}`;
       } catch (e) {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { inClusterAccess, loadKubeconfig } from './kubeconfig.ts';
+import { inClusterAccess, loadKubeconfig, reloadToken } from './kubeconfig.ts';
 import { parseKubeconfigYaml } from './kubeconfig-yaml.ts';
 
 describe('kubeconfig YAML subset', () => {
@@ -100,5 +100,17 @@ users:
     const a = inClusterAccess({ KUBERNETES_SERVICE_HOST: '2001:db8::1', KUBERNETES_SERVICE_PORT: '443' }, dir);
     expect(a).toMatchObject({ server: 'https://[2001:db8::1]:443', token: 'satoken' });
     expect(a?.ca?.toString()).toBe('SACA');
+  });
+
+  it('reads the service account token again once its file holds another (renewed) one', () => {
+    dir = mkdtempSync(join(tmpdir(), 'me2ep-sa-'));
+    writeFileSync(join(dir, 'token'), 'old');
+    writeFileSync(join(dir, 'ca.crt'), 'SACA');
+    const a = inClusterAccess({ KUBERNETES_SERVICE_HOST: '198.18.0.1', KUBERNETES_SERVICE_PORT: '443' }, dir)!;
+    expect(reloadToken(a)).toBe(false);
+    writeFileSync(join(dir, 'token'), 'new\n');
+    expect(reloadToken(a)).toBe(true);
+    expect(a.token).toBe('new');
+    expect(reloadToken({ server: 'https://198.18.0.1', token: 'inline', insecure: false })).toBe(false);
   });
 });

@@ -10,6 +10,11 @@ export interface KubeAccess {
   cert?: Buffer;
   key?: Buffer;
   token?: string;
+  /**
+   * The file `token` was read from. A long-lived process (the daemon) reads it again when the API server
+   * refuses the token, as client-go does, so a renewed or rotated service account token is picked up.
+   */
+  tokenFile?: string;
   insecure: boolean;
   tlsServerName?: string;
 }
@@ -89,6 +94,7 @@ export function loadKubeconfig(file: string): KubeAccess {
   const key = fileOrData(user, 'client-key', 'client-key-data', base, file);
   if (key) access.key = key;
   if (token) access.token = token;
+  if (token && !str(user, 'token') && tokenFile) access.tokenFile = isAbsolute(tokenFile) ? tokenFile : join(base, tokenFile);
   const sni = str(cluster, 'tls-server-name');
   if (sni) access.tlsServerName = sni;
   return access;
@@ -104,10 +110,25 @@ export function inClusterAccess(env: NodeJS.ProcessEnv, saDir = SERVICE_ACCOUNT_
     return {
       server: `https://${h}:${port}`,
       token: readFileSync(join(saDir, 'token'), 'utf8').trim(),
+      tokenFile: join(saDir, 'token'),
       ca: readFileSync(join(saDir, 'ca.crt')),
       insecure: false,
     };
   } catch (e) {
     throw new CniError(ErrorCode.InvalidConfig, `in-cluster config: cannot read service account in ${saDir}: ${(e as Error).message}`);
   }
+}
+
+/** Reads `access.tokenFile` again; true when it now holds another token, which replaces `access.token`. */
+export function reloadToken(access: KubeAccess): boolean {
+  if (!access.tokenFile) return false;
+  let next: string;
+  try {
+    next = readFileSync(access.tokenFile, 'utf8').trim();
+  } catch {
+    return false;
+  }
+  if (!next || next === access.token) return false;
+  access.token = next;
+  return true;
 }

@@ -115,10 +115,16 @@ export class ApiHandler {
   readonly api = new ObjectApi();
   private readonly watches: WatchHub;
   private readonly token: Buffer;
+  /** Further bearer tokens accepted now (a service account's); replaced as a whole, so revoking one takes effect at once. */
+  private others: Buffer[] = [];
 
   constructor(private readonly opts: HandlerOptions) {
     this.token = Buffer.from(opts.token);
     this.watches = new WatchHub(this.api);
+  }
+
+  acceptAlso(tokens: readonly string[]): void {
+    this.others = tokens.map((t) => Buffer.from(t));
   }
 
   closeWatches(): void {
@@ -129,7 +135,7 @@ export class ApiHandler {
     const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
     if (!m) return false;
     const given = Buffer.from(m[1]!.trim());
-    return given.length === this.token.length && timingSafeEqual(given, this.token);
+    return [this.token, ...this.others].some((t) => given.length === t.length && timingSafeEqual(given, t));
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {

@@ -15,6 +15,7 @@ export interface ApiServerOptions {
   certDir: string;         // CA + serving cert are generated here (openssl), reused if present
   sans?: string[];         // extra IPs/DNS names for the serving cert (127.0.0.1, localhost always in)
   token?: string;          // bearer token accepted; generated when absent
+  serviceAccountToken?: string; // a second accepted token, the plugin's service account's; generated when absent
   /** One line per served request ("GET /api/v1/pods 200 3ms"), for debugging. */
   requestLog?: (line: string) => void;
 }
@@ -25,6 +26,16 @@ export interface RunningApiServer {
   caFile: string;
   caPem: string;
   token: string;
+  /**
+   * The bearer token of the service account the plugin under test runs as (what its DaemonSet's pods
+   * get), apart from `token` (the harness's own) so that it alone can be revoked.
+   */
+  serviceAccountToken: string;
+  /**
+   * Makes the API server accept `token` as the service account's instead of the current one, or none
+   * (null: the service account's requests get 401). Returns once the API server serves with it.
+   */
+  setServiceAccountToken?(token: string | null): Promise<void>;
   close(): Promise<void>;
   /** Stops serving (connections refused, watches cut) but keeps every stored object, as an API server outage does. */
   stop?(): Promise<void>;
@@ -53,6 +64,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const certs = await ensureServingCerts(opts.certDir, [...hosts.filter((h) => h !== '0.0.0.0' && h !== '::'), ...(opts.sans ?? [])]);
   let port = opts.port ?? 0;
   const handler = new ApiHandler({ token, serverAddress: () => hostPort(hosts[0]!, port), requestLog: opts.requestLog });
+  const serviceAccountToken = opts.serviceAccountToken ?? randomBytes(24).toString('hex');
+  handler.acceptAlso([serviceAccountToken]);
   let servers: Server[] = [];
   const closeAll = async (): Promise<void> => {
     handler.closeWatches();
@@ -84,6 +97,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     caFile: certs.caFile,
     caPem: certs.caPem,
     token,
+    serviceAccountToken,
+    // Checked on every request, so a revoked token is refused from the next request on, without a restart.
+    setServiceAccountToken: async (next) => handler.acceptAlso(next === null ? [] : [next]),
     close: closeAll,
     stop: closeAll,
     start: async () => {
