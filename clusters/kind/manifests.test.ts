@@ -141,6 +141,10 @@ describe('bundled thick DaemonSet', () => {
     expect(container.readinessProbe?.exec.command).toEqual(['sh', '-c', "ls /host/etc/cni/net.d | grep -q '^00-multus\\.conf'"]);
   });
 
+  it('sees the network namespaces the runtime mounts after the daemon started (HostToContainer)', () => {
+    expect(container.volumeMounts).toEqual([{ name: 'host-root', mountPath: '/host', mountPropagation: 'HostToContainer' }]);
+  });
+
   it('gives the installer flags that install the recorder as the shim and a daemon config the daemon reads on the node', () => {
     const parsed = parseFlags(thickInstallerArgs(), '/unused');
     expect(parsed).toMatchObject({ thick: true, multusBinary: '/opt/multus-e2e/cni-call-recorder', cniBinDir: '/opt/cni/bin', daemonSocketDir: '/run/multus' });

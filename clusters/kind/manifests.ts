@@ -174,7 +174,10 @@ export function bundledThickManifests(installerImage: string, payloadDigest: str
           readinessProbe: MULTUS_CONFIG_WRITTEN,
           resources: { requests: { cpu: '50m', memory: '50Mi' } },
           terminationMessagePolicy: 'FallbackToLogsOnError',
-          volumeMounts: [{ name: 'host-root', mountPath: '/host' }],
+          // HostToContainer: the network namespaces the runtime mounts under /run/netns after the daemon
+          // started must show up in its view of the node; without it the delegates find an empty tmpfs
+          // there ("unknown FS magic") instead of each pod's nsfs mount.
+          volumeMounts: [{ name: 'host-root', mountPath: '/host', mountPropagation: 'HostToContainer' }],
         },
       ],
       volumes: [{ name: 'host-root', hostPath: { path: '/', type: 'Directory' } }],
