@@ -5,6 +5,7 @@
 #   1. the bundled plugin in thick mode (per-node daemon + shim) on the embedded API server;
 #      and features/faults.feature run against a deliberately broken plugin (steps/faults.test.ts);
 #      and `multus-e2e certify` of Debian's reference CNI plugins and the fixture delegates (scripts/ci-certify.sh);
+#      and `multus-e2e stress` of the bundled plugin, small (20 pods × 2 networks, 2 waves): any failed pod or leak fails it;
 #   with the directory:
 #   2. the vitest files that need those binaries (real control plane, upstream daemon on a node);
 #   3. the bundled plugin on the real kube-apiserver + etcd;
@@ -43,6 +44,8 @@ leg bundled-thick --plugin bundled-thick
 step "faults catch a cache-ignoring plugin" env MULTUS_E2E_BROKEN_PLUGIN_RUNS=1 npx vitest run steps/faults.test.ts
 # Each certificate must match what that plugin is known to get (Debian's findings, each fixture's one failure).
 step "certify Debian plugins + fixtures" bash scripts/ci-certify.sh
+step "stress 20 pods x 2 nets x 2 waves" node bin/multus-e2e.mjs stress --pods 20 --networks 2 --waves 2 --parallel 5 \
+  --name ci-stress --reports-dir reports/legs/stress
 
 missing=()
 for f in kube-apiserver etcd multus multus-shim multus-daemon; do [ -x "$bins/$f" ] || missing+=("$f"); done
