@@ -165,13 +165,18 @@ export async function ipamAllocations(cluster: Cluster, node: string, dir = CNI_
   return res.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '').sort();
 }
 
-/** Names of the pod's interfaces, read from inside its network namespace; `node` (where it runs, when known) goes into errors. */
-export async function podInterfaceNames(cluster: Cluster, namespace: string, pod: string, node?: string): Promise<string[]> {
+/** The pod's links with their addresses (`ip -j addr` in its network namespace), proven read from one; `node` (where it runs, when known) goes into errors. */
+export async function readPodLinks(cluster: Cluster, namespace: string, pod: string, node?: string): Promise<IpLink[]> {
   const argv = ['ip', '-j', 'addr'];
   const where = node ? `pod "${pod}" on ${node}` : `pod "${pod}"`;
   const res = await cluster.podExec(namespace, pod, argv);
   if (res.code !== 0) throw new Error(`could not read the interfaces of ${where}: ${explain(argv.join(' '), res)}`);
   const links = parseIpJson<IpLink>(res.stdout, `the interfaces of ${where} (\`${argv.join(' ')}\`)`);
   requireLoopback(links, where);
-  return links.map((l) => l.ifname);
+  return links;
+}
+
+/** Names of the pod's interfaces, read from inside its network namespace. */
+export async function podInterfaceNames(cluster: Cluster, namespace: string, pod: string, node?: string): Promise<string[]> {
+  return (await readPodLinks(cluster, namespace, pod, node)).map((l) => l.ifname);
 }

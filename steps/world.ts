@@ -2,29 +2,20 @@
 // and networks it created, and the clean-up actions that must run even when it fails.
 import { randomBytes } from 'node:crypto';
 import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
-import type { Cluster, CniCallRecord, ExecResult } from '../clusters/provider.ts';
+import type { CoreV1Api, CustomObjectsApi, CoreV1Event, V1Pod } from '@kubernetes/client-node';
+import type { Cluster, ExecResult } from '../clusters/provider.ts';
+import {
+  NAD_GROUP, NAD_PLURAL, NAD_VERSION, POD_GONE_TIMEOUT_MS, POD_START_TIMEOUT_MS, createPodObject, isNotFound, podEvents, podFailureText, sandboxFailed, waitForPodRunning, waitForPodsGone,
+} from '../clusters/pod-lifecycle.ts';
 import { nad, pod, type CniConfig, type NadObject, type PodOptions } from '../fixtures/templates.ts';
 import { parseIpJson, type IpLink, type IpRoute } from '../clusters/ip-state.ts';
 import type { RunState } from './run-state.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export const NAD_GROUP = 'k8s.cni.cncf.io';
-export const NAD_VERSION = 'v1';
-export const NAD_PLURAL = 'network-attachment-definitions';
+export { NAD_GROUP, NAD_PLURAL, NAD_VERSION, POD_GONE_TIMEOUT_MS, POD_START_TIMEOUT_MS, isNotFound, kubeClients } from '../clusters/pod-lifecycle.ts';
 
-/**
- * Between two reads of a pod while waiting for it to run or go. Every wait loses half of it on average,
- * and a scenario waits several times (a 10 s scenario lost ~1 s at 500 ms); a read is one small GET.
- */
+/** Between two reads of a pod while waiting for it to fail. */
 const POLL_MS = 200;
-const SERVICE_ACCOUNT_WAIT_MS = 30_000;
-export const POD_START_TIMEOUT_MS = 90_000;
-export const POD_GONE_TIMEOUT_MS = 90_000;
-/** Failed DELs of one pod after which its deletion is judged failed rather than slow. */
-const FAILED_DELS_BEFORE_VERDICT = 3;
-/** How long a pod may stay not Running after a FailedCreatePodSandBox event before the start counts as failed. */
-const SANDBOX_RETRY_GRACE_MS = 10_000;
 
 /** Set once per run by the BeforeAll hook; every World shares it. */
 export interface SuiteContext {
@@ -41,17 +32,6 @@ export function setSuiteContext(ctx: SuiteContext | undefined): void {
 export function suiteContext(): SuiteContext {
   if (!suite) throw new Error('no cluster: the BeforeAll hook did not attach to one (see the error above)');
   return suite;
-}
-
-export function kubeClients(kubeconfigPath: string): { core: CoreV1Api; custom: CustomObjectsApi } {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigPath);
-  return { core: kc.makeApiClient(CoreV1Api), custom: kc.makeApiClient(CustomObjectsApi) };
-}
-
-
-export function isNotFound(err: unknown): boolean {
-  return (err as { code?: number }).code === 404;
 }
 
 export interface PodRecord {
@@ -154,28 +134,8 @@ export class E2EWorld extends World {
     const namespace = opts.namespace ?? this.namespace;
     if (opts.node) await this.snapshotNodeLinks(opts.node);
     else for (const node of await this.cluster.nodeNames()) await this.snapshotNodeLinks(node);
-    await this.createPodObject(namespace, pod({ ...opts, namespace }));
+    await createPodObject(this.core, namespace, pod({ ...opts, namespace }));
     this.pods.set(opts.name, { namespace, ...(opts.node ? { node: opts.node } : {}) });
-  }
-
-  /**
-   * A real API server refuses pods until the namespace's "default" ServiceAccount exists (its
-   * controller makes it moments after the namespace; seconds on a loaded machine): retried meanwhile.
-   */
-  private async createPodObject(namespace: string, body: ReturnType<typeof pod>): Promise<void> {
-    const deadline = Date.now() + SERVICE_ACCOUNT_WAIT_MS;
-    for (;;) {
-      try {
-        await this.core.createNamespacedPod({ namespace, body });
-        return;
-      } catch (err) {
-        const e = err as { code?: number; body?: unknown };
-        const text = typeof e.body === 'string' ? e.body : JSON.stringify(e.body ?? '');
-        const noServiceAccount = e.code === 403 && /serviceaccount \\*"default\\*" not found/.test(text);
-        if (!noServiceAccount || Date.now() > deadline) throw err;
-      }
-      await sleep(POLL_MS);
-    }
   }
 
   podRecord(name: string): PodRecord {
@@ -190,54 +150,21 @@ export class E2EWorld extends World {
   }
 
   async podEvents(name: string): Promise<CoreV1Event[]> {
-    const { namespace } = this.podRecord(name);
-    const list = await this.core.listNamespacedEvent({ namespace });
-    return list.items.filter((e) => e.involvedObject?.name === name);
+    return podEvents(this.core, this.podRecord(name).namespace, name);
   }
 
-  /**
-   * Everything the cluster says about why a pod is not running (events and status), each message once.
-   * Without `withConditions`, only what names a cause: Warning events, the status message and container
-   * waiting messages. A real kubelet sets Ready=False ("containers with unready status") at once, before
-   * the sandbox failure event carrying the plugin's error arrives, so a condition says only that the pod
-   * is not ready.
-   */
+  /** What the cluster says about why the pod is not running (clusters/pod-lifecycle.ts). */
   async podFailureText(name: string, opts: { withConditions?: boolean } = {}): Promise<string> {
-    const [p, events] = await Promise.all([this.readPod(name), this.podEvents(name)]);
-    const sources = new Map<string, string[]>();
-    const add = (label: string, message: string | undefined) => {
-      if (!message) return;
-      sources.set(message, [...(sources.get(message) ?? []), label]);
-    };
-    for (const e of events) if (e.type === 'Warning') add(`event ${e.reason}`, e.message);
-    add('status', p.status?.message);
-    if (opts.withConditions ?? true) for (const c of p.status?.conditions ?? []) add(`condition ${c.type}`, c.message);
-    for (const c of p.status?.containerStatuses ?? []) add(`container ${c.name}`, c.state?.waiting?.message);
-    return [...sources].map(([message, labels]) => `${labels.join(', ')}: ${message}`).join('\n');
+    return podFailureText(this.core, this.podRecord(name).namespace, name, opts);
   }
 
   /** True once the runtime has reported a failed sandbox for the pod (a FailedCreatePodSandBox event). */
   async sandboxFailed(name: string): Promise<boolean> {
-    return (await this.podEvents(name)).some((e) => e.type === 'Warning' && e.reason === 'FailedCreatePodSandBox');
+    return sandboxFailed(this.core, this.podRecord(name).namespace, name);
   }
 
   async waitForPodRunning(name: string, timeoutMs = POD_START_TIMEOUT_MS): Promise<V1Pod> {
-    const deadline = Date.now() + timeoutMs;
-    let sandboxFailedSince: number | undefined;
-    for (;;) {
-      const p = await this.readPod(name);
-      this.rememberPlacement(name, p);
-      if (p.status?.phase === 'Running') return p;
-      // A runtime may retry a failed sandbox, so give it a moment before calling the failure final.
-      if (sandboxFailedSince === undefined && (await this.sandboxFailed(name))) sandboxFailedSince = Date.now();
-      const gaveUp = sandboxFailedSince !== undefined && Date.now() - sandboxFailedSince > SANDBOX_RETRY_GRACE_MS;
-      if (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded' || gaveUp || Date.now() > deadline) {
-        const why = await this.podFailureText(name);
-        const waited = Math.round((Date.now() - (deadline - timeoutMs)) / 1000);
-        throw new Error(`pod "${name}" is ${p.status?.phase ?? 'without status'} instead of Running after ${waited} s${why ? `:\n${why}` : ' (no events or status message)'}`);
-      }
-      await sleep(POLL_MS);
-    }
+    return waitForPodRunning(this.core, this.podRecord(name).namespace, name, timeoutMs, (p) => this.rememberPlacement(name, p));
   }
 
   /**
@@ -280,36 +207,9 @@ export class E2EWorld extends World {
     await this.waitForPodsGone(namespace, [name], since, timeoutMs);
   }
 
-  /**
-   * Waits until the named pods (all of the namespace's when names is undefined), deleted at `since` (ISO
-   * time), are gone. A runtime retries a failed DEL and keeps the pod Terminating meanwhile (kubelet and
-   * containerd do; so does the local node agent): once a pod's DEL has failed a few times, this says why
-   * instead of waiting out the deadline. DELs before `since` do not count: their cause may have cleared.
-   */
+  /** Waits until the named pods, deleted at `since`, are gone (clusters/pod-lifecycle.ts). */
   async waitForPodsGone(namespace: string, names: string[] | undefined, since: string, timeoutMs = POD_GONE_TIMEOUT_MS): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const list = await this.core.listNamespacedPod({ namespace });
-      const left = list.items.filter((p) => names === undefined || names.includes(p.metadata?.name ?? ''));
-      if (left.length === 0) return;
-      const failedDels = (await this.cluster.cniCalls(since)).filter((c) => c.op === 'DEL' && c.exitCode !== 0 && c.namespace === namespace);
-      for (const p of left) {
-        const failed = failedDels.filter((c) => c.pod === p.metadata?.name);
-        if (failed.length >= FAILED_DELS_BEFORE_VERDICT) throw new Error(await this.failedDelReport(p.metadata?.name ?? '', failed));
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`pods still present in ${namespace} ${Math.round(timeoutMs / 1000)} s after their deletion: ${left.map((p) => `${p.metadata?.name} (${p.status?.phase})`).join(', ')}`);
-      }
-      await sleep(POLL_MS);
-    }
-  }
-
-  private async failedDelReport(pod: string, failed: CniCallRecord[]): Promise<string> {
-    const last = failed.at(-1) as CniCallRecord;
-    const log = await this.cluster.pluginLog(last.node, last.containerId).catch(() => []);
-    return `pod "${pod}" stays Terminating: the runtime's CNI DEL failed ${failed.length} times `
-      + `(last exit ${last.exitCode}${last.errorCode !== undefined ? `, CNI error code ${last.errorCode}` : ''}); `
-      + `the plugin's last log lines for container ${last.containerId.slice(0, 12)} on ${last.node}:\n${log.slice(-6).join('\n') || '(none)'}`;
+    await waitForPodsGone(this.core, this.cluster, namespace, names, since, timeoutMs);
   }
 
   async podExecOk(name: string, argv: string[]): Promise<string> {
