@@ -129,15 +129,27 @@ Feature: Faults: the API server away, a used-up address range, a damaged cache, 
     And the runtime on node-1 holds the sandbox of pod "b"
     And the API server is stopped
     And the runtime on node-1 goes on with the sandboxes it holds
-    Then the ADD of pod "b" failed, and the error the runtime reports names the Kubernetes API
+    Then the ADD of pod "b" failed
     And nothing pod "b" was given is left on its node
     When the API server is started again
     Then pod "b" is running
     And pod "b" has interface net1 with an IP in 198.18.111.0/24
     And deleting pod "b" leaves no interfaces, addresses or IPAM allocations behind
 
+  @quality @fault-injection @pod-recovery
+  Scenario: The API server is stopped during ADD: the error names the Kubernetes API
+    Given a bridge network "red-net" with subnet 198.18.113.0/24
+    And the runtime on node-1 holds each new sandbox just before its CNI ADD
+    When pod "b" is created on node-1 attached to "red-net"
+    And the runtime on node-1 holds the sandbox of pod "b"
+    And the API server is stopped
+    And the runtime on node-1 goes on with the sandboxes it holds
+    Then the ADD of pod "b" failed, and the error the runtime reports names the Kubernetes API
+    When the API server is started again
+    Then deleting pod "b" leaves no interfaces, addresses or IPAM allocations behind
+
   @extended:fault-recovery @fault-injection @pod-recovery
-  Scenario: The plugin's API credentials are revoked: new pods fail naming them, a DEL still releases everything, and pods start once they are renewed
+  Scenario: The plugin's API credentials are revoked: new pods get nothing, a DEL still releases everything, and pods start once they are renewed
     The API server refuses the plugin's service account token (401). A new pod cannot be read, so it
     gets nothing; a DEL needs no API (the plugin's cache holds what it attached); renewed credentials
     (a new token, and a thin plugin's kubeconfig generated again from it) are used from the next call on.
@@ -145,7 +157,7 @@ Feature: Faults: the API server away, a used-up address range, a damaged cache, 
     And pod "a" starts on node-1 attached to "red-net"
     When the plugin's API credentials are revoked
     And pod "b" is created on node-1 attached to "red-net"
-    Then pod "b" does not start, and the reason given names its rejected credentials
+    Then pod "b" does not start
     And nothing pod "b" was given is left on its node
     When the runtime on node-1 tears down the sandbox of pod "a"
     Then that teardown succeeded and released every address pod "a" held
@@ -155,3 +167,12 @@ Feature: Faults: the API server away, a used-up address range, a damaged cache, 
     And deleting pod "b" leaves no interfaces, addresses or IPAM allocations behind
     And deleting pod "a" leaves no interfaces, addresses or IPAM allocations behind
     And deleting pod "c" leaves no interfaces, addresses or IPAM allocations behind
+
+  @quality @fault-injection @pod-recovery
+  Scenario: The plugin's API credentials are revoked: the reason a pod does not start names the rejected credentials
+    Given a bridge network "red-net" with subnet 198.18.114.0/24
+    When the plugin's API credentials are revoked
+    And pod "b" is created on node-1 attached to "red-net"
+    Then pod "b" does not start, and the reason given names its rejected credentials
+    When the plugin's API credentials are renewed
+    Then deleting pod "b" leaves no interfaces, addresses or IPAM allocations behind

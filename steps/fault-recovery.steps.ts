@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Given, Then, When } from '@cucumber/cucumber';
 import { SANDBOX_ANNOTATION } from '../clusters/local/node-agent.ts';
+import type { CniCallRecord } from '../clusters/provider.ts';
 import { awaitCall, describeCall, faultsOf, pluginSaid } from './faults.steps.ts';
 import type { E2EWorld } from './world.ts';
 
@@ -78,12 +79,22 @@ function apiServerPort(world: E2EWorld): string | undefined {
   return /server:\s*"?https?:\/\/[^\s"]*:(\d+)/.exec(readFileSync(world.cluster.kubeconfigPath, 'utf8'))?.[1];
 }
 
-Then('the ADD of pod {string} failed, and the error the runtime reports names the Kubernetes API', async function (this: E2EWorld, pod: string) {
-  const since = notesOf(this).since.get(pod);
+/** The first ADD of the pod's held sandbox, which must have failed: the API server was stopped meanwhile. */
+async function failedHeldAdd(world: E2EWorld, pod: string): Promise<CniCallRecord> {
+  const since = notesOf(world).since.get(pod);
   if (!since) throw new Error(`the sandbox of pod "${pod}" was not held in this scenario`);
-  const { namespace } = this.podRecord(pod);
-  const add = await awaitCall(this, since, `ADD of pod "${pod}"`, (c) => c.op === 'ADD' && c.namespace === namespace && c.pod === pod, FAILED_ADD_TIMEOUT_MS);
+  const { namespace } = world.podRecord(pod);
+  const add = await awaitCall(world, since, `ADD of pod "${pod}"`, (c) => c.op === 'ADD' && c.namespace === namespace && c.pod === pod, FAILED_ADD_TIMEOUT_MS);
   assert.notEqual(add.exitCode, 0, `the ADD of pod "${pod}" with the API server stopped succeeded (${describeCall(add)}): the plugin attached it without reading the pod and its networks`);
+  return add;
+}
+
+Then('the ADD of pod {string} failed', async function (this: E2EWorld, pod: string) {
+  await failedHeldAdd(this, pod);
+});
+
+Then('the ADD of pod {string} failed, and the error the runtime reports names the Kubernetes API', async function (this: E2EWorld, pod: string) {
+  const add = await failedHeldAdd(this, pod);
   const error = add.error ?? '';
   const port = apiServerPort(this);
   const namesApi = /kubernetes api|api ?server|apiserver/i.test(error) || (port !== undefined && error.includes(`:${port}`));
