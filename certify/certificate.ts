@@ -22,6 +22,8 @@ export interface Certificate {
   requirements: RequirementResult[];
   /** Per CNI version: host-side state still there after the last DEL (shared state such as a bridge); not judged. */
   residue: Record<string, string[]>;
+  /** Part 2 (profile full): the Multus plugin the delegate ran under, and on which provider. */
+  multus?: { plugin: string; provider: string };
   /** Part 2 (profile full): the delegate's ADD/DEL latency as a Multus delegate, from the CNI call records. */
   latency?: Record<string, { n: number; p50: number; p95: number }>;
 }
@@ -73,12 +75,12 @@ code{font-size:.92em}dl.id dt{float:left;clear:left;width:11em}dl.id dd{margin-l
 <dt>sha256</dt><dd><code>${esc(c.delegate.sha256)}</code></dd>
 <dt>Claims (VERSION)</dt><dd>${esc(c.delegate.versionClaims.join(', ') || 'none')}</dd>
 <dt>Config</dt><dd><code>${esc(c.delegate.config)}</code> (sha256 <code>${esc(c.delegate.configSha256.slice(0, 16))}…</code>)</dd>
-<dt>Profile</dt><dd>${esc(c.profile)}</dd>
+<dt>Profile</dt><dd>${esc(c.profile)}${c.multus ? ` (Part 2 under the ${esc(c.multus.plugin)} Multus plugin, ${esc(c.multus.provider)} provider)` : ''}</dd>
 <dt>Harness</dt><dd>${esc(c.harness.name)} ${esc(c.harness.version)}; kernel ${esc(c.environment.kernel)}; Node.js ${esc(c.environment.node)} ${esc(c.environment.arch)}; ${esc(c.date)}</dd>
 </dl>
 <h2>Requirements not met (${unmet.length})</h2>
 ${unmet.length === 0 ? '<p>None: every applicable requirement ran and passed.</p>' : unmet.map(requirementBlock).join('\n')}
-${c.latency ? `<h2>Latency as a Multus delegate</h2><table><tr><th>op</th><th>n</th><th>p50 ms</th><th>p95 ms</th></tr>${Object.entries(c.latency).map(([op, l]) => `<tr><td>${esc(op)}</td><td>${l.n}</td><td>${l.p50}</td><td>${l.p95}</td></tr>`).join('')}</table>` : ''}
+${c.latency ? `<h2>Latency as a Multus delegate</h2><p>The delegate's own time per attachment, from the CNI call records of the pods' ADD and DEL.</p><table><tr><th>op</th><th>n</th><th>p50 ms</th><th>p95 ms</th></tr>${Object.entries(c.latency).map(([op, l]) => `<tr><td>${esc(op)}</td><td>${l.n}</td><td>${l.p50}</td><td>${l.p95}</td></tr>`).join('')}</table>` : ''}
 <h2>Every requirement</h2>
 <p>Certified means: every applicable requirement ran and passed. A requirement that could not run (for example because this kernel lacks a link type) is not met. Not applicable: the delegate does not claim what it tests.</p>
 <table><tr><th>requirement</th><th>level</th><th>section</th><th>verdict</th><th>seen</th></tr>

@@ -4,14 +4,18 @@
 // version the delegate claims.
 
 export type Level = 'MUST' | 'SHOULD';
+
+export const MULTI_NETWORK_SPEC = 'Multi-network spec v1.3';
 /** Which delegates a requirement concerns: interface plugins, IPAM plugins (--ipam-only), or both. */
 export type Applies = 'interface' | 'ipam' | 'both';
 
 export interface Requirement {
   id: string;
   title: string;
-  /** Section in the CNI spec of the version under test (1.0.0 for versions up to 1.0.0). */
+  /** Section in the CNI spec of the version under test (1.0.0 for versions up to 1.0.0), or in `spec`. */
   section: string;
+  /** The document the section is of, when not the CNI spec of the version under test (Part 2). */
+  spec?: string;
   level: Level;
   applies: Applies;
   /** Lowest CNI version it exists in (e.g. CHECK came with 0.4.0, STATUS and GC with 1.1.0). */
@@ -41,7 +45,16 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { id: 'del.after-failed-add', title: 'DEL after a failed ADD succeeds and leaves nothing', section: '§2 DEL; §3 Lifecycle & Ordering', level: 'SHOULD', applies: 'interface', perVersion: true },
   { id: 'status.ready', title: 'STATUS succeeds for a plugin that can serve ADD', section: '§2 STATUS', level: 'MUST', applies: 'both', since: '1.1.0', perVersion: true },
   { id: 'gc.releases-stale', title: 'GC releases the attachments cni.dev/attachments no longer lists and keeps the others', section: '§2 GC; §3 Garbage-collecting a network', level: 'SHOULD', applies: 'both', since: '1.1.0', perVersion: true },
+  // Part 2 (profile full): the delegate as a Multus delegate, on a local cluster with the plugin under test.
+  { id: 'multus.attach-twice', title: 'The delegate\'s network, as a NetworkAttachmentDefinition selected twice, gives each pod net1 and net2, two separate attachments', section: '§3.4.1; §4.1.1; §4.2, §4.2.1', spec: MULTI_NETWORK_SPEC, level: 'MUST', applies: 'both', perVersion: false },
+  { id: 'multus.network-status', title: 'The network-status annotation lists the cluster network as default and net1, net2 of the network, with the interfaces, MACs and IPs the kernel shows', section: '§4.2; §5.1.1; §5.2; §5.3.1–§5.3.4', spec: MULTI_NETWORK_SPEC, level: 'MUST', applies: 'both', perVersion: false },
+  { id: 'multus.pod-to-pod', title: 'Two pods on the network reach each other between their net1 addresses', section: '— (beyond the specs: the attachment carries traffic)', spec: MULTI_NETWORK_SPEC, level: 'SHOULD', applies: 'both', perVersion: false },
+  { id: 'multus.delete-clean', title: 'Deleting the pods tears down every attachment and leaves nothing on their nodes: links, addresses, network namespaces, IPAM allocations, caches', section: '§7.2; CNI spec §2 DEL', spec: MULTI_NETWORK_SPEC, level: 'MUST', applies: 'both', perVersion: false },
+  { id: 'multus.latency', title: 'Every ADD and DEL of the pods through Multus succeeded and timed the delegate for each attachment (ADD/DEL p50/p95 in the certificate)', section: '— (beyond the specs: measured)', spec: MULTI_NETWORK_SPEC, level: 'SHOULD', applies: 'both', perVersion: false },
 ];
+
+/** Ids of the Part 2 requirements, in the order the certificate lists them. */
+export const MULTUS_REQUIREMENTS: readonly string[] = REQUIREMENTS.filter((r) => r.id.startsWith('multus.')).map((r) => r.id);
 
 export function requirement(id: string): Requirement {
   const r = REQUIREMENTS.find((x) => x.id === id);

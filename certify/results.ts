@@ -27,7 +27,7 @@ export interface RequirementResult {
 export function judged(id: string, cniVersion: string | undefined, verdict: Verdict, expected: string, seen: string, evidence: string[] = [], seconds = 0): RequirementResult {
   const r = requirement(id);
   return {
-    id, title: r.title, spec: specFor(cniVersion), section: r.section, level: r.level,
+    id, title: r.title, spec: r.spec ?? specFor(cniVersion), section: r.section, level: r.level,
     ...(cniVersion !== undefined ? { cniVersion } : {}), verdict, expected, seen, evidence, seconds,
   };
 }

@@ -3,8 +3,10 @@
 import { certify } from '../certify/index.ts';
 import { resultKey } from '../certify/results.ts';
 import type { CertifyCommand } from './certify-args.ts';
+import { ensurePlugin } from './plugin.ts';
 
 export async function certifyCommand(cmd: CertifyCommand, progress: (line: string) => void): Promise<number> {
+  if (cmd.profile === 'full') await ensurePlugin(cmd.plugin ?? { kind: 'bundled' }, progress);
   const { certificate, files } = await certify({ ...cmd, progress });
   const unmet = certificate.requirements.filter((r) => r.verdict === 'failed' || r.verdict === 'skipped');
   const lines = [
