@@ -7,7 +7,9 @@
 //                  upstream's daemon: 200 with {"Result": <1.0.0 result>} (ADD) or empty, 400 with text.
 //   GET  /healthz  200 with the daemon's state (API, watch caches, calls in flight, RSS).
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { handleCall, type CallOutcome } from '../call.ts';
+import { failedCall, handleCall, type CallOutcome } from '../call.ts';
+import { CniError, ErrorCode } from '../cni/errors.ts';
+import { abandonDelegates, runDelegatesInOwnProcessGroups } from '../cni/exec.ts';
 import { convertResult } from '../cni/result.ts';
 import type { CallServices } from '../multus/run.ts';
 import type { Logger } from '../multus/log.ts';
@@ -90,12 +92,17 @@ class PerContainerQueue {
 export function createDaemonServer(opts: DaemonServerOptions): Server & { inFlight: () => number } {
   const queue = new PerContainerQueue();
   let inFlight = 0;
+  // This process is no call's process group: an abandoned call's delegates are killed by group here.
+  runDelegatesInOwnProcessGroups();
 
-  const answer = async (parsed: ParsedRequest): Promise<{ outcome: CallOutcome; cniVersion: string }> => {
+  const answer = async (parsed: ParsedRequest, abandoned: () => boolean): Promise<{ outcome: CallOutcome; cniVersion: string }> => {
     const startedAt = performance.now();
     inFlight++;
     try {
-      const outcome = await queue.run(parsed.env['CNI_CONTAINERID'] ?? '', () => handleCall(parsed.stdin, { ...opts.services, env: parsed.env, startedAt }));
+      const id = parsed.env['CNI_CONTAINERID'] ?? '';
+      const outcome = await queue.run(id, () => abandoned()
+        ? Promise.resolve(failedCall(new CniError(ErrorCode.TryAgainLater, 'the call was abandoned by its shim before it started'), parsed.stdin))
+        : handleCall(parsed.stdin, { ...opts.services, env: parsed.env, startedAt }));
       const m = /"cniVersion"\s*:\s*"([^"]+)"/.exec(parsed.stdin);
       return { outcome, cniVersion: m?.[1] ?? '1.0.0' };
     } finally {
@@ -120,7 +127,18 @@ export function createDaemonServer(opts: DaemonServerOptions): Server & { inFlig
             send(res, 400, path === '/shim' ? JSON.stringify({ cniVersion: '1.0.0', code: 4, msg: `bad request from the shim: ${(e as Error).message}` }) : (e as Error).message, 'text/plain');
             return;
           }
-          const { outcome, cniVersion } = await answer(parsed);
+          // The shim is the call as the runtime sees it: once it is gone (killed by the runtime's timeout,
+          // or by anything else) nobody waits for the answer, so the call's delegates are killed now and
+          // the call fails and rolls back, instead of running on while the runtime already DELs the sandbox.
+          const id = parsed.env['CNI_CONTAINERID'] ?? '';
+          let gone = false;
+          res.on('close', () => {
+            if (res.writableFinished) return;
+            gone = true;
+            const killed = abandonDelegates(id);
+            opts.log.error('the shim went away before the answer: the call is abandoned', { verb: parsed.env['CNI_COMMAND'], containerId: id, delegatesKilled: killed });
+          });
+          const { outcome, cniVersion } = await answer(parsed, () => gone);
           if (path === '/shim') {
             send(res, outcome.exitCode === 0 ? 200 : 400, outcome.output === undefined ? '' : JSON.stringify(outcome.output));
           } else if (outcome.exitCode !== 0) {
