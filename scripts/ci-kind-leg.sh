@@ -5,12 +5,14 @@
 # The project itself reads only those ordinary settings. The teardown runs whatever happens (trap), and the
 # script exits with the runs' status (0 only when every run passed).
 #
-# Usage: scripts/ci-kind-leg.sh KIT_DIR [REPORTS_DIR]     (REPORTS_DIR default: reports/kind)
+# Usage: scripts/ci-kind-leg.sh KIT_DIR [REPORTS_DIR [BINARIES_DIR]]     (REPORTS_DIR default: reports/kind)
 # Runs, one cluster at a time:
 #   1. the bundled plugin on kindnet, every scenario the nodes' kernel allows    → REPORTS_DIR
 #   2. the bundled plugin on the bridge primary the provider configures, the @bridge scenario (pod to pod
 #      over a bridge attachment on a node whose primary network is a bridge too)
 #                                                                                → REPORTS_DIR/bridge-primary
+#   3. on the local provider, the host scenarios with the control plane from the kit's images beside the
+#      same binaries (third argument), and the kill test of those containers      → REPORTS_DIR/control-plane
 set -uo pipefail
 
 kit="${1:?usage: scripts/ci-kind-leg.sh KIT_DIR [REPORTS_DIR]}"
@@ -55,21 +57,27 @@ leg() { # name, then multus-e2e run arguments
 leg kindnet --name ci-kind --reports-dir "$reports"
 MULTUS_E2E_KIND_PRIMARY=bridge leg bridge-primary --name ci-kind-bridge --tags '@bridge' --reports-dir "$reports/bridge-primary"
 
-# The @core host scenarios on etcd + kube-apiserver v1.20.2 from the kit's images (local provider, --control-plane
-# container:…) beside the same binaries run directly (the full host suite on those binaries is a leg of
-# scripts/ci-legs.sh; @core here keeps this step to a few minutes), from the directory given as third argument (it holds
-# kube-apiserver and etcd); exit 0 only when every verdict is the same on both.
+# The host scenarios on etcd + kube-apiserver v1.20.2 from the kit's images (local provider, --control-plane
+# container:…) beside the same binaries run directly, from the directory given as third argument (it holds
+# kube-apiserver and etcd); exit 0 only when every verdict is the same on both. Then the vitest file that
+# SIGKILLs such runs midway and finds no container left after `cluster down` or the next create.
 cp_bins=${3:-}
+apiserver_image=k8s.gcr.io/kube-apiserver:v1.20.2 etcd_image=k8s.gcr.io/etcd:3.4.13-0
 if [[ -x $cp_bins/kube-apiserver && -x $cp_bins/etcd ]]; then
   t=$SECONDS code=0
-  node bin/multus-e2e.mjs compare --no-vm --tags @core --name ci-cp --reports-dir "$reports/control-plane" --control-plane binaries \
+  node bin/multus-e2e.mjs compare --no-vm --name ci-cp --reports-dir "$reports/control-plane" --control-plane binaries \
     --kube-apiserver "$cp_bins/kube-apiserver" --etcd "$cp_bins/etcd" --control-plane container:v1.20.2 \
-    --apiserver-image k8s.gcr.io/kube-apiserver:v1.20.2 --etcd-image k8s.gcr.io/etcd:3.4.13-0 || code=$?
-  say "control plane matrix (binaries, container:v1.20.2): exit $code after $((SECONDS - t)) s"
+    --apiserver-image "$apiserver_image" --etcd-image "$etcd_image" || code=$?
+  say "control plane matrix (binaries, container:v1.20.2), host scenarios: exit $code after $((SECONDS - t)) s"
   ((code == 0)) || status=1
 else
   say "control plane matrix skipped: no kube-apiserver and etcd in '$cp_bins' (third argument)"
 fi
+t=$SECONDS code=0
+MULTUS_E2E_REQUIRE_DOCKER=1 MULTUS_E2E_APISERVER_IMAGE=$apiserver_image MULTUS_E2E_ETCD_IMAGE=$etcd_image \
+  npx vitest run clusters/local/container-control-plane.test.ts || code=$?
+say "control plane containers of killed runs (vitest): exit $code after $((SECONDS - t)) s"
+((code == 0)) || status=1
 
 say "kind leg done in $((SECONDS - t0)) s, status $status"
 exit "$status"

@@ -1,6 +1,7 @@
 // The control plane from container images. The Docker part runs where an engine is configured
 // (DOCKER_HOST or /var/run/docker.sock) and holds the images: MULTUS_E2E_APISERVER_IMAGE and
-// MULTUS_E2E_ETCD_IMAGE (default: the official v1.20.2 ones), as root.
+// MULTUS_E2E_ETCD_IMAGE (default: the official v1.20.2 ones), as root; with MULTUS_E2E_REQUIRE_DOCKER=1 a
+// missing engine or image fails the file instead of skipping it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,6 +55,8 @@ async function dockerSkipReason(): Promise<string | undefined> {
   return undefined;
 }
 const skipReason = await dockerSkipReason();
+// CI's kind leg sets MULTUS_E2E_REQUIRE_DOCKER=1 once its engine and images exist: a skip there would hide a broken setup.
+if (skipReason && process.env.MULTUS_E2E_REQUIRE_DOCKER === '1') throw new Error(`MULTUS_E2E_REQUIRE_DOCKER=1, but the control plane containers cannot run: ${skipReason}`);
 if (skipReason) console.log(`skipping the control plane containers: ${skipReason}`);
 
 const cli = (args: string[]): ChildProcess => spawn(process.execPath, [join(REPO, 'bin/multus-e2e.mjs'), ...args], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
