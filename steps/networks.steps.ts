@@ -1,7 +1,7 @@
 // Given steps that define networks: NetworkAttachmentDefinitions, node-local CNI configs, Multus config.
 import { Given } from '@cucumber/cucumber';
 import {
-  bridgeConfig, ipvlanConfig, macvlanConfig, macvlanTuningConflist, staticMacvlanConflist, vlanConfig,
+  bridgeConfig, ipvlanConfig, macvlanConfig, macvlanTuningConflist, staticMacvlanConflist, staticVlanConfig, vlanConfig,
 } from '../fixtures/templates.ts';
 import {
   NODE_MULTUS_CONF_DIR, clusterNetworkAsConflistPath, clusterNetworkSet, editMultusConfigEverywhere, multusNamespace, writeNodeFile,
@@ -30,6 +30,11 @@ Given('an ipvlan network {string} in {word} mode on master {word} with subnet {c
 Given('a vlan network {string} with VLAN id {int} on master {word} with subnet {cidr}',
   async function (this: E2EWorld, name: string, vlanId: number, master: string, subnet: string) {
     await this.createNad(this.namespace, name, vlanConfig(name, master, vlanId, subnet));
+  });
+
+Given('a vlan network {string} with VLAN id {int} on master {word} whose addresses each pod chooses',
+  async function (this: E2EWorld, name: string, vlanId: number, master: string) {
+    await this.createNad(this.namespace, name, staticVlanConfig(name, master, vlanId));
   });
 
 Given('a macvlan network {string} in the global namespace {string} on master {word} with subnet {cidr}',
