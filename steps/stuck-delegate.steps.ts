@@ -130,6 +130,10 @@ When('the plugin process of pod {string} is killed with SIGKILL while its {strin
     if (Date.now() > deadline) throw new Error(`the delegate of "${network}" did not start its ADD for pod "${pod}" within ${HANG_START_TIMEOUT_MS / 1000} s`);
     await sleep(POLL_MS);
   }
+  // The process the runtime executed: a thin plugin, or in thick mode the shim. Upstream's thick
+  // architecture runs the Multus logic for every call inside multus-daemon, so the shim is the one
+  // process of the call, what a runtime's timeout or the OOM killer hits; killing the daemon itself is
+  // a daemon failure (thick.feature), not a killed call.
   const plugin = await faultsOf(this).killCniPlugin(node, namespace, pod);
   notesOf(this).killed = { pod, containerId: hang.containerId, plugin };
   this.log(`killed the ${plugin.type} plugin process (pid ${plugin.pid}: ${plugin.command}) while the delegate of "${network}" hung (pid ${hang.pid})`);
