@@ -20,6 +20,13 @@ export const POD_START_TIMEOUT_MS = 90_000;
 export const POD_GONE_TIMEOUT_MS = 90_000;
 /** Failed DELs of one pod after which its deletion is judged failed rather than slow. */
 const FAILED_DELS_BEFORE_VERDICT = 3;
+/**
+ * Between two looks at the CNI call records while pods are going. On kind a look is a `docker exec` per
+ * node reading the call and plugin logs whole; every 200 ms that starved the kubelets on a 2-core host
+ * (a pod took 33–49 s to go where `kubectl delete --wait` alone takes 10 s), and a runtime retries a
+ * failed DEL seconds apart anyway.
+ */
+const FAILED_DEL_LOOK_MS = 5_000;
 /** How long a pod may stay not Running after a FailedCreatePodSandBox event before the start counts as failed. */
 const SANDBOX_RETRY_GRACE_MS = 10_000;
 
@@ -120,14 +127,18 @@ async function failedDelReport(cluster: Cluster, pod: string, failed: CniCallRec
  */
 export async function waitForPodsGone(core: CoreV1Api, cluster: Cluster, namespace: string, names: string[] | undefined, since: string, timeoutMs = POD_GONE_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let nextLook = Date.now() + FAILED_DEL_LOOK_MS;
   for (;;) {
     const list = await core.listNamespacedPod({ namespace });
     const left = list.items.filter((p) => names === undefined || names.includes(p.metadata?.name ?? ''));
     if (left.length === 0) return;
-    const failedDels = (await cluster.cniCalls(since)).filter((c) => c.op === 'DEL' && c.exitCode !== 0 && c.namespace === namespace);
-    for (const p of left) {
-      const failed = failedDels.filter((c) => c.pod === p.metadata?.name);
-      if (failed.length >= FAILED_DELS_BEFORE_VERDICT) throw new Error(await failedDelReport(cluster, p.metadata?.name ?? '', failed));
+    if (Date.now() >= nextLook) {
+      nextLook = Date.now() + FAILED_DEL_LOOK_MS;
+      const failedDels = (await cluster.cniCalls(since)).filter((c) => c.op === 'DEL' && c.exitCode !== 0 && c.namespace === namespace);
+      for (const p of left) {
+        const failed = failedDels.filter((c) => c.pod === p.metadata?.name);
+        if (failed.length >= FAILED_DELS_BEFORE_VERDICT) throw new Error(await failedDelReport(cluster, p.metadata?.name ?? '', failed));
+      }
     }
     if (Date.now() > deadline) {
       throw new Error(`pods still present in ${namespace} ${Math.round(timeoutMs / 1000)} s after their deletion: ${left.map((p) => `${p.metadata?.name} (${p.status?.phase})`).join(', ')}`);
