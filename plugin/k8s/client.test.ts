@@ -87,9 +87,9 @@ describe('Kubernetes HTTPS client', () => {
   });
 
   it('retries a timed-out read within the budget counted from the timeout, on a new request', async () => {
-    // The budget (200 ms) is shorter than the timeout (300 ms): counted from the call's start it would allow no retry.
+    // The budget (900 ms) is shorter than the timeout (1 s): counted from the call's start it would allow no retry.
     Object.assign(behaviour, { mode: 'hang-once', hits: 0 });
-    const c = client({ requestTimeoutMs: 300, retryBudgetMs: 200 });
+    const c = client({ requestTimeoutMs: 1000, retryBudgetMs: 900 });
     const r = await c.call('GET', '/api/v1/namespaces/a/pods/b');
     c.close();
     expect(r.status).toBe(200);
