@@ -152,7 +152,9 @@ Feature: Faults: the API server away, a used-up address range, a damaged cache, 
   Scenario: The plugin's API credentials are revoked: new pods get nothing, a DEL still releases everything, and pods start once they are renewed
     The API server refuses the plugin's service account token (401). A new pod cannot be read, so it
     gets nothing; a DEL needs no API (the plugin's cache holds what it attached); renewed credentials
-    (a new token, and a thin plugin's kubeconfig generated again from it) are used from the next call on.
+    (a new token, and a thin plugin's kubeconfig generated again from it) are used from the next call on;
+    from then on the runtime retries failed sandboxes, as kubelet does, so a pod started right after the
+    renewal is not judged by one call that met an API server still settling.
     Given a bridge network "red-net" with subnet 198.18.112.0/24
     And pod "a" starts on node-1 attached to "red-net"
     When the plugin's API credentials are revoked
@@ -162,6 +164,7 @@ Feature: Faults: the API server away, a used-up address range, a damaged cache, 
     When the runtime on node-1 tears down the sandbox of pod "a"
     Then that teardown succeeded and released every address pod "a" held
     When the plugin's API credentials are renewed
+    And the node agents retry failed sandboxes every 2 seconds, as kubelet does
     And pod "c" starts on node-1 attached to "red-net"
     Then pod "c" has interface net1 with an IP in 198.18.112.0/24
     And deleting pod "b" leaves no interfaces, addresses or IPAM allocations behind
