@@ -49,6 +49,21 @@ describe('Kubernetes HTTPS client', () => {
     return new KubeClient({ server: url, ca: cert, token: 'tok', insecure: false }, timing);
   }
 
+  it('after a 401, reads the token file again and repeats the call once with a renewed token', async () => {
+    Object.assign(behaviour, { mode: 'ok', hits: 0 });
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'revoked');
+    const access = { server: url, ca: cert, token: 'revoked', tokenFile, insecure: false };
+    const c = new KubeClient(access, { requestTimeoutMs: 300, retryBudgetMs: 800 });
+    expect((await c.call('GET', '/api/v1/pods')).status).toBe(401);
+    expect(behaviour.hits).toBe(1);
+    writeFileSync(tokenFile, 'tok\n');
+    expect((await c.call('GET', '/api/v1/pods')).status).toBe(200);
+    c.close();
+    expect(behaviour.hits).toBe(3);
+    expect(access.token).toBe('tok');
+  });
+
   it('retries 5xx until an answer arrives', async () => {
     Object.assign(behaviour, { mode: 'flaky', hits: 0 });
     const c = client();
