@@ -32,7 +32,7 @@ function file(path: string, content: string, mode = 0o644): void {
 }
 
 function setup(tools: ('kind' | 'docker' | 'kubectl')[] = ['kind', 'docker', 'kubectl'], vars: Record<string, string> = {}): void {
-  s = makeStandIns(tools, vars);
+  s = makeStandIns([...tools, 'iptables'], vars);
   repo = join(s.dir, 'repo');
   cniDir = join(s.dir, 'cni');
   file(join(repo, 'plugin/dist/multus'), '#!/usr/bin/env node\n', 0o755);
@@ -125,6 +125,9 @@ describe('kind provider create/destroy against stand-ins', () => {
       'kind get nodes --name me2e',
       'docker network inspect me2e-eth1',
       'docker network create --driver bridge --internal --subnet 198.18.252.0/24 me2e-eth1',
+      'docker network inspect --format {{.Id}} {{index .Options "com.docker.network.bridge.name"}} me2e-eth1',
+      'iptables -C DOCKER-USER -i br-f00dfeed0123 -o br-f00dfeed0123 -j ACCEPT',
+      'iptables -I DOCKER-USER -i br-f00dfeed0123 -o br-f00dfeed0123 -j ACCEPT',
       ...eth1Calls('me2e-worker', 'eth1'),
       ...eth1Calls('me2e-worker2', 'eth7'),
       ...nodeInstallCalls('me2e-control-plane'),
@@ -161,6 +164,10 @@ describe('kind provider create/destroy against stand-ins', () => {
       'kind get clusters',
       `kind delete cluster --name me2e --kubeconfig ${work}/kubeconfig`,
       'docker network inspect me2e-eth1',
+      'docker network inspect --format {{.Id}} {{index .Options "com.docker.network.bridge.name"}} me2e-eth1',
+      'iptables -C DOCKER-USER -i br-f00dfeed0123 -o br-f00dfeed0123 -j ACCEPT',
+      'iptables -D DOCKER-USER -i br-f00dfeed0123 -o br-f00dfeed0123 -j ACCEPT',
+      'iptables -C DOCKER-USER -i br-f00dfeed0123 -o br-f00dfeed0123 -j ACCEPT',
       'docker network rm me2e-eth1',
       // kind's own network came with this cluster, and no kind cluster is left.
       'kind get clusters',
@@ -199,9 +206,13 @@ describe('kind provider create/destroy against stand-ins', () => {
     const again = await createKindProvider(settings()).create(opts(work));
     expect(s.lines().filter((l) => l.startsWith('kind create'))).toHaveLength(1);
     await again.destroy();
-    expect(s.lines().slice(-5)).toEqual([
+    expect(s.lines().slice(-9)).toEqual([
       `kind delete cluster --name me2e --kubeconfig ${work}/kubeconfig`,
       'docker network inspect me2e-eth1',
+      'docker network inspect --format {{.Id}} {{index .Options "com.docker.network.bridge.name"}} me2e-eth1',
+      'iptables -C DOCKER-USER -i br-f00dfeed0123 -o br-f00dfeed0123 -j ACCEPT',
+      'iptables -D DOCKER-USER -i br-f00dfeed0123 -o br-f00dfeed0123 -j ACCEPT',
+      'iptables -C DOCKER-USER -i br-f00dfeed0123 -o br-f00dfeed0123 -j ACCEPT',
       'docker network rm me2e-eth1',
       'kind get clusters',
       'docker network rm kind',
@@ -223,6 +234,10 @@ describe('kind provider create/destroy against stand-ins', () => {
       'kind get clusters',
       `kind delete cluster --name me2e --kubeconfig ${work}/kubeconfig`,
       'docker network inspect me2e-eth1',
+      'docker network inspect --format {{.Id}} {{index .Options "com.docker.network.bridge.name"}} me2e-eth1',
+      'iptables -C DOCKER-USER -i br-f00dfeed0123 -o br-f00dfeed0123 -j ACCEPT',
+      'iptables -D DOCKER-USER -i br-f00dfeed0123 -o br-f00dfeed0123 -j ACCEPT',
+      'iptables -C DOCKER-USER -i br-f00dfeed0123 -o br-f00dfeed0123 -j ACCEPT',
       'docker network rm me2e-eth1',
       'kind get clusters',
       'docker network rm kind',
@@ -434,6 +449,8 @@ describe('kind provider destroy by name (cluster down without a usable state)', 
       'kind get clusters',
       `kind delete cluster --name me2e --kubeconfig ${work}/kubeconfig`,
       'docker network inspect me2e-eth1',
+      'docker network inspect --format {{.Id}} {{index .Options "com.docker.network.bridge.name"}} me2e-eth1',
+      'iptables -C DOCKER-USER -i br-f00dfeed0123 -o br-f00dfeed0123 -j ACCEPT',
       'docker network rm me2e-eth1',
     ]);
     expect(readFileSync(join(s.dir, 'clusters'), 'utf8')).toBe('');

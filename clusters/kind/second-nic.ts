@@ -9,13 +9,41 @@ export function eth1NetworkName(cluster: string): string {
   return `${cluster}-eth1`;
 }
 
-/** Creates the network unless it exists; true when this call created it. */
+/** Creates the network unless it exists, letting pod traffic cross it; true when this call created it. */
 export async function ensureEth1Network(runner: ToolRunner, network: string, subnet: string): Promise<boolean> {
   const existing = await runner.run('docker', ['network', 'inspect', network], { allowFail: true });
   if (existing.code === 0) return false;
   // --internal: no NAT or route off the host; the network only joins the node containers.
   await runner.run('docker', ['network', 'create', '--driver', 'bridge', '--internal', '--subnet', subnet, network]);
+  await allowBridgedPodTraffic(runner, network);
   return true;
+}
+
+/** The Linux bridge behind a Docker bridge network: its configured name, else Docker's br-<12 hex of the id>. */
+async function bridgeOf(runner: ToolRunner, network: string): Promise<string> {
+  const out = await runner.run('docker', ['network', 'inspect', '--format', '{{.Id}} {{index .Options "com.docker.network.bridge.name"}}', network]);
+  const text = out.stdout.trim();
+  const id = text.split(' ', 1)[0] ?? '';
+  const name = text.slice(id.length).trim(); // Go templates print a missing option as "<no value>"
+  return name !== '' && name !== '<no value>' ? name : `br-${id.slice(0, 12)}`;
+}
+
+/**
+ * The pods' addresses on eth1 (198.18.x of each scenario) are not the network's subnet, and kind nodes
+ * need br_netfilter, so frames bridged between two nodes pass the host's FORWARD chain, where Docker
+ * drops what an internal network carries for other subnets (DOCKER-ISOLATION-STAGE-1). Accepting
+ * bridge-to-bridge traffic in DOCKER-USER, the chain Docker leaves to its users, lets macvlan pods on
+ * two nodes reach each other; the rule names the bridge and goes with the network.
+ */
+const forwardRule = (bridge: string): string[] => ['DOCKER-USER', '-i', bridge, '-o', bridge, '-j', 'ACCEPT'];
+
+async function allowBridgedPodTraffic(runner: ToolRunner, network: string): Promise<void> {
+  const rule = forwardRule(await bridgeOf(runner, network));
+  if ((await runner.run('iptables', ['-C', ...rule], { allowFail: true })).code === 0) return;
+  const added = await runner.run('iptables', ['-I', ...rule], { allowFail: true });
+  if (added.code !== 0) {
+    throw new Error(`cannot let pod traffic cross ${network}: iptables -I ${rule.join(' ')} exited ${added.code}: ${added.stderr.trim()} (the kind provider needs the Docker engine on this host)`);
+  }
 }
 
 interface EndpointInfo {
@@ -62,5 +90,7 @@ export async function removeEth1Network(runner: ToolRunner, network: string, con
   for (const container of containers) {
     await runner.run('docker', ['network', 'disconnect', '--force', network, container], { allowFail: true });
   }
+  const rule = forwardRule(await bridgeOf(runner, network));
+  while ((await runner.run('iptables', ['-C', ...rule], { allowFail: true })).code === 0) await runner.run('iptables', ['-D', ...rule]);
   await runner.run('docker', ['network', 'rm', network]);
 }

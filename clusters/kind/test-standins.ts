@@ -1,4 +1,4 @@
-// Test support: puts stand-ins for kind, docker, kubectl and ip (bash scripts in testdata/standins that
+// Test support: puts stand-ins for kind, docker, kubectl, ip, crictl and iptables (bash scripts in testdata/standins that
 // record their argv and print canned output) alone on a PATH, and reads back what they recorded.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ export interface StandIns {
   cleanup(): void;
 }
 
-type Tool = 'kind' | 'docker' | 'kubectl' | 'ip' | 'crictl';
+type Tool = 'kind' | 'docker' | 'kubectl' | 'ip' | 'crictl' | 'iptables';
 
 /** sources picks another script for a tool (e.g. docker → docker-netns). */
 export function makeStandIns(tools: Tool[], vars: Record<string, string> = {}, sources: Partial<Record<Tool, string>> = {}): StandIns {
