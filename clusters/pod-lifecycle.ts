@@ -139,6 +139,7 @@ export async function waitForPodsGone(core: CoreV1Api, cluster: Cluster, namespa
         const failed = failedDels.filter((c) => c.pod === p.metadata?.name);
         if (failed.length >= FAILED_DELS_BEFORE_VERDICT) throw new Error(await failedDelReport(cluster, p.metadata?.name ?? '', failed));
       }
+      await cluster.removeStoppedSandboxes?.(namespace, left.filter((p) => p.metadata?.deletionTimestamp).map((p) => p.metadata?.name ?? ''));
     }
     if (Date.now() > deadline) {
       throw new Error(`pods still present in ${namespace} ${Math.round(timeoutMs / 1000)} s after their deletion: ${left.map((p) => `${p.metadata?.name} (${p.status?.phase})`).join(', ')}`);

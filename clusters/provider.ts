@@ -92,6 +92,11 @@ export interface Cluster {
    */
   stopPluginDaemon?(node: string): Promise<void>;
   startPluginDaemon?(node: string): Promise<void>;
+  /**
+   * Removes the stopped sandboxes of deleted pods (their network already torn down) on the pods' nodes,
+   * as the runtime's garbage collection would later; undefined where the runtime removes them at once.
+   */
+  removeStoppedSandboxes?(namespace: string, pods: string[]): Promise<void>;
   /** Faults of the cluster's own machinery the fault scenarios inject; undefined on providers that cannot. */
   readonly faults?: ClusterFaults;
   /** Copy logs and state useful for debugging into dir. */

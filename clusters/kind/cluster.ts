@@ -133,6 +133,20 @@ export class KindCluster implements Cluster {
     return { node, netns: netnsFromInspectP(inspect.stdout, sandbox) };
   }
 
+  /**
+   * Kubelet v1.20 removes a deleted pod's API object only once its sandbox is gone, and removes stopped
+   * sandboxes in its once-a-minute garbage collection: pods stayed Terminating up to 60 s after their
+   * network was torn down (containerd's log of one: StopPodSandbox with "TearDown network … successfully"
+   * at 07:20:02, RemovePodSandbox at 07:20:52, the pod gone right after; 2026-12-01). `crictl rmp` does
+   * that removal now, with the same final CNI DEL. A sandbox whose DEL failed is still ready (containerd
+   * stops it only after tearing its network down), so it is left to the runtime's retries.
+   */
+  async removeStoppedSandboxes(namespace: string, pods: string[]): Promise<void> {
+    if (pods.length === 0) return;
+    const script = 'ns=$1; shift; for p; do crictl pods --label "io.kubernetes.pod.namespace=$ns" --label "io.kubernetes.pod.name=$p" --state notready -q; done | xargs -r crictl rmp';
+    await Promise.all((await this.allNodes()).map((node) => this.nodeExec(node, ['sh', '-c', script, 'sh', namespace, ...pods])));
+  }
+
   /** A node file's text; one the plugin (or recorder) has not written yet is empty, not an error. */
   private async readNodeFile(node: string, file: string): Promise<string> {
     const out = await this.nodeExec(node, ['cat', file]);
