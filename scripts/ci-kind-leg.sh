@@ -11,7 +11,9 @@
 #   2. the bundled plugin on the bridge primary the provider configures, the @bridge scenario (pod to pod
 #      over a bridge attachment on a node whose primary network is a bridge too)
 #                                                                                → REPORTS_DIR/bridge-primary
-#   3. on the local provider, the host scenarios with the control plane from the kit's images beside the
+#   3. the bundled plugin in thick mode (its daemon as a DaemonSet), the macvlan, bridge, bad-input and
+#      thick scenarios                                                             → REPORTS_DIR/thick
+#   4. on the local provider, the host scenarios with the control plane from the kit's images beside the
 #      same binaries (third argument), and the kill test of those containers      → REPORTS_DIR/control-plane
 set -uo pipefail
 
@@ -56,6 +58,7 @@ leg() { # name, then multus-e2e run arguments
 
 leg kindnet --name ci-kind --reports-dir "$reports"
 MULTUS_E2E_KIND_PRIMARY=bridge leg bridge-primary --name ci-kind-bridge --tags '@bridge' --reports-dir "$reports/bridge-primary"
+leg bundled-thick --name ci-kind-thick --plugin bundled-thick --tags '@macvlan or @bridge or @errors or @thick' --reports-dir "$reports/thick"
 
 # The host scenarios on etcd + kube-apiserver v1.20.2 from the kit's images (local provider, --control-plane
 # container:…) beside the same binaries run directly, from the directory given as third argument (it holds
