@@ -22,6 +22,32 @@ export async function deleteNetns(name: string): Promise<void> {
   }
 }
 
+interface LinkIndex {
+  ifindex: number;
+  link_index?: number;
+  link_netnsid?: number;
+}
+
+const NETNS_TEARDOWN_WAIT_MS = 5_000;
+
+/**
+ * Deletes a namespace and waits (up to 5 s) until the kernel has torn it down. `ip netns del` only
+ * drops the mount: a kernel worker destroys the namespace afterwards, and with it the ends in hostNs of
+ * veth pairs into it. A look right after the deletion could take such an end, about to go, for what
+ * the plugin left (seen for ptp's del.netns-gone on a loaded machine, 2026-12-01).
+ */
+export async function deleteNetnsAndWait(name: string, hostNs: string): Promise<void> {
+  const inside = JSON.parse(await ipIn(name, ['-j', 'link', 'show'])) as LinkIndex[];
+  const peers = new Set(inside.filter((l) => l.link_netnsid !== undefined && l.link_index !== undefined).map((l) => l.link_index));
+  await deleteNetns(name);
+  const deadline = Date.now() + NETNS_TEARDOWN_WAIT_MS;
+  while (peers.size > 0 && Date.now() < deadline) {
+    const host = JSON.parse(await ipIn(hostNs, ['-j', 'link', 'show'])) as LinkIndex[];
+    if (!host.some((l) => peers.has(l.ifindex))) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Names of every namespace whose name starts with prefix (left over by an interrupted run of the same name). */
 export async function netnsWithPrefix(prefix: string): Promise<string[]> {
   const names = await readdir(NETNS_DIR).catch(() => [] as string[]);

@@ -9,7 +9,7 @@ import { runCommand } from '../clusters/local/run-command.ts';
 import { renderConfig, subnetValues, type CertifyConfig, type JsonObject, type PlaceholderValues } from './config.ts';
 import { Delegate, describeCall, stdoutJson, type CallRecord } from './delegate.ts';
 import {
-  addNetns, addVethPair, containerLinks, deleteNetns, diffSnapshots, filesUnder, ipIn, linksIn, netnsPath, netnsWithPrefix, routesIn, snapshot, type Snapshot,
+  addNetns, addVethPair, containerLinks, deleteNetns, deleteNetnsAndWait, diffSnapshots, filesUnder, ipIn, linksIn, netnsPath, netnsWithPrefix, routesIn, snapshot, type Snapshot,
 } from './kernel.ts';
 import { REQUIREMENTS, versionAtLeast } from './requirements.ts';
 import { judged, type RequirementResult } from './results.ts';
@@ -175,7 +175,7 @@ class VersionRun {
   }
 
   async removeNetns(a: Attachment): Promise<void> {
-    await deleteNetns(a.netnsName);
+    await deleteNetnsAndWait(a.netnsName, this.hostNs);
     this.netnsNames.delete(a.netnsName);
   }
 
