@@ -184,8 +184,11 @@ async function awaitReady(o: ThickDaemonRun, child: ChildProcess, socketPath: st
       waitingFor = GENERATED_CONF;
       if (existsSync(conf)) {
         const problem = shimConfProblem(readFileSync(conf, 'utf8'), o.primaryConfPath);
-        if (problem) throw daemonFailure(o, `the ${GENERATED_CONF} that ${o.daemon} wrote ${problem}`, outputLog);
-        return;
+        if (!problem) return;
+        // The daemon writes the file in place (truncate, then write): text that does not parse yet may be
+        // a write in progress, read between the two (seen once: "Unexpected end of JSON input").
+        waitingFor = `${GENERATED_CONF}, which ${problem}`;
+        if (!problem.startsWith('is not JSON')) throw daemonFailure(o, `the ${GENERATED_CONF} that ${o.daemon} wrote ${problem}`, outputLog);
       }
     }
     if (Date.now() > deadline) throw daemonFailure(o, `${o.daemon} was not ready after ${READY_TIMEOUT_MS / 1000} s (waiting for ${waitingFor})`, outputLog);
