@@ -143,6 +143,12 @@ export interface ClusterFaults {
   revokePluginCredentials(): Promise<void>;
   /** A new token for the plugin's service account, accepted by the API server and handed to the plugin as its installation does (kubeconfig, token file). */
   renewPluginCredentials(): Promise<void>;
+  /**
+   * The plugin's first token accepted and handed to it again, as before any revocation: how a scenario
+   * leaves the cluster, since a plugin may keep using the token it read first for a while (client-go
+   * re-reads a token file about once a minute).
+   */
+  restorePluginCredentials(): Promise<void>;
 }
 
 /** The plugin process a fault killed. */

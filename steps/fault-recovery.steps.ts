@@ -105,8 +105,10 @@ Then('the ADD of pod {string} failed, and the error the runtime reports names th
 When('the plugin\'s API credentials are revoked', async function (this: E2EWorld) {
   const faults = faultsOf(this);
   const n = notesOf(this);
-  this.cleanups.push({ what: 'renewing the plugin\'s API credentials this scenario revoked', run: async () => {
-    if (n.revoked) await faults.renewPluginCredentials();
+  // Also after a renewal: the plugin may still hold its first token (upstream v4.2.2 thick did, and
+  // failed every later scenario with Unauthorized), so the cluster gets that one back.
+  this.cleanups.push({ what: 'restoring the plugin\'s first API credentials', run: async () => {
+    await faults.restorePluginCredentials();
     n.revoked = false;
   } });
   n.revoked = true;

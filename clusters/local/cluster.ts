@@ -173,6 +173,7 @@ export class LocalCluster implements Cluster {
     holdCniAdds: (node, hold) => this.control({ op: 'hold-cni-adds', node, hold }),
     revokePluginCredentials: () => this.control({ op: 'revoke-plugin-credentials' }),
     renewPluginCredentials: () => this.control({ op: 'renew-plugin-credentials' }),
+    restorePluginCredentials: () => this.control({ op: 'restore-plugin-credentials' }),
   };
 
   private async control(req: ControlRequest): Promise<void> {

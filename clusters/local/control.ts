@@ -16,7 +16,8 @@ export type ControlRequest =
   | { op: 'retry-failed-sandboxes'; seconds: number | null }
   | { op: 'hold-cni-adds'; node: string; hold: boolean }
   | { op: 'revoke-plugin-credentials' }
-  | { op: 'renew-plugin-credentials' };
+  | { op: 'renew-plugin-credentials' }
+  | { op: 'restore-plugin-credentials' };
 
 type Reply = { ok: true; value?: unknown } | { ok: false; error: string };
 

@@ -252,8 +252,11 @@ async function injectFault(req: ControlRequest): Promise<unknown> {
       agentOn(req.node).agent.holdAdds(req.hold);
       return undefined;
     case 'revoke-plugin-credentials':
+      return changePluginCredentials(null);
     case 'renew-plugin-credentials':
-      return changePluginCredentials(req.op === 'renew-plugin-credentials');
+      return changePluginCredentials(randomBytes(24).toString('hex'));
+    case 'restore-plugin-credentials':
+      return changePluginCredentials(server?.serviceAccountToken ?? null);
   }
 }
 
@@ -263,11 +266,11 @@ async function injectFault(req: ControlRequest): Promise<unknown> {
  * mount (a thick daemon reads it there), and for a thin plugin its kubeconfig, which the installer
  * generates from that file (run again, as the thin DaemonSet's entrypoint does when the token changes).
  */
-async function changePluginCredentials(renew: boolean): Promise<void> {
+async function changePluginCredentials(next: string | null): Promise<void> {
   const set = server?.setServiceAccountToken;
   if (!set) throw new Error('this cluster\'s API server cannot change the tokens it accepts');
-  const next = renew ? randomBytes(24).toString('hex') : null;
-  log(`fault: ${renew ? 'renewing' : 'revoking'} the plugin's service account token`);
+  const what = next === null ? 'revoking' : next === server?.serviceAccountToken ? 'restoring the first' : 'renewing';
+  log(`fault: ${what} the plugin's service account token`);
   await set.call(server, next);
   if (next === null) return;
   for (const node of state.nodes) writeFileSync(join(serviceAccountDir(node.dir), 'token'), next, { mode: 0o600 });
