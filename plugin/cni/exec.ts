@@ -25,12 +25,13 @@ export type DelegateEnv = CniEnv;
 /** A delegate's own error object (or a synthesized one when it printed none). */
 export class DelegateError extends CniError {}
 
-/** Delegates running now, by the container (CNI_CONTAINERID) whose call runs them. */
+/** Delegates running now, by the container (CNI_CONTAINERID) whose call runs them; kept in own-group mode only. */
 const running = new Map<string, Set<ChildProcess>>();
 /**
- * Whether each delegate runs in a process group of its own. In a thin plugin it stays in ours: the
- * runtime kills the plugin's group when it gives up, and with it the delegates. The daemon (thick
- * mode) is not such a group, so it kills an abandoned call's delegates itself (abandonDelegates).
+ * Whether each delegate runs in a process group of its own, tracked in `running`. In a thin plugin it
+ * stays in ours and untracked: the runtime kills the plugin's group when it gives up, and with it the
+ * delegates. The daemon (thick mode) is not such a group, so it kills an abandoned call's delegates
+ * itself (abandonDelegates).
  */
 let ownGroups = false;
 
@@ -39,20 +40,30 @@ export function runDelegatesInOwnProcessGroups(): void {
 }
 
 /**
- * SIGKILL to the delegates running for a container, and in own-group mode to all they started: the
- * call they serve was abandoned (its shim is gone). Each fails as killed. Returns how many there were.
+ * SIGKILL to the process groups of the delegates running for a container (own-group mode): the call
+ * they serve was abandoned (its shim is gone). Each fails as killed. Returns how many there were.
  */
 export function abandonDelegates(containerId: string): number {
   const children = [...(running.get(containerId) ?? [])];
   for (const child of children) {
     try {
-      if (ownGroups && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      else child.kill('SIGKILL');
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
     } catch {
       // already gone
     }
   }
   return children.length;
+}
+
+function track(containerId: string, child: ChildProcess): void {
+  const mine = running.get(containerId) ?? new Set<ChildProcess>();
+  running.set(containerId, mine.add(child));
+  const forget = () => {
+    mine.delete(child);
+    if (mine.size === 0 && running.get(containerId) === mine) running.delete(containerId);
+  };
+  child.on('exit', forget);
+  child.on('error', forget);
 }
 
 /** Run `binary` with CNI env and `config` on stdin; returns parsed stdout (undefined when empty). */
@@ -69,14 +80,7 @@ export function execPlugin(binary: string, env: DelegateEnv, config: unknown): P
   return new Promise((resolve, reject) => {
     // Delegate stderr goes to ours, as the spec asks.
     const child = spawn(binary, [], { env: childEnv, stdio: ['pipe', 'pipe', 'inherit'], detached: ownGroups });
-    const mine = running.get(env.containerId) ?? new Set<ChildProcess>();
-    running.set(env.containerId, mine.add(child));
-    const forget = () => {
-      mine.delete(child);
-      if (mine.size === 0 && running.get(env.containerId) === mine) running.delete(env.containerId);
-    };
-    child.on('exit', forget);
-    child.on('error', forget);
+    if (ownGroups) track(env.containerId, child);
     const chunks: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.on('error', (e) => reject(new DelegateError(ErrorCode.IoFailure, `failed to execute ${binary}: ${e.message}`)));
