@@ -103,6 +103,10 @@ interface StatusEntry {
   default?: unknown;
 }
 
+/** Whether a name in network-status or a delegate record is the network's ("namespace/name", or the bare name). */
+const namesNetwork = (name: unknown, network: { namespace: string; name: string }): boolean =>
+  name === `${network.namespace}/${network.name}` || name === network.name;
+
 /** Global addresses of a link as network-status lists them (no prefix length). */
 const kernelIps = (link: IpLink): string[] => (link.addr_info ?? []).filter((a) => a.scope !== 'link' && a.scope !== 'host').map((a) => a.local).sort();
 
@@ -124,11 +128,10 @@ export function networkStatusProblems(annotation: string | undefined, links: rea
   const problems: string[] = [];
   const defaults = entries.filter((e) => e.default === true);
   if (defaults.length !== 1) problems.push(`${defaults.length} entries have "default": true, expected exactly one (the cluster network)`);
-  const names = [`${network.namespace}/${network.name}`, network.name];
   for (const ifname of IFNAMES) {
     const own = entries.filter((e) => e.interface === ifname);
     if (own.length !== 1) problems.push(`${own.length} entries for interface ${ifname}, expected one`);
-    else if (!names.includes(String(own[0]!.name))) problems.push(`the ${ifname} entry names network "${String(own[0]!.name)}", expected "${names[0]}"`);
+    else if (!namesNetwork(own[0]!.name, network)) problems.push(`the ${ifname} entry names network "${String(own[0]!.name)}", expected "${network.namespace}/${network.name}"`);
   }
   entries.forEach((e, i) => {
     if (typeof e.interface !== 'string') return;
@@ -146,11 +149,10 @@ export function networkStatusProblems(annotation: string | undefined, links: rea
 
 /** The delegate's own times for the network's attachments, per op, from the CNI call records (the plugin's per-delegate log). */
 export function delegateLatency(calls: readonly CniCallRecord[], network: { namespace: string; name: string }): { latency: DelegateLatency; timed: Record<string, number> } {
-  const ours = (n: string) => n === `${network.namespace}/${network.name}` || n === network.name;
   const latency: DelegateLatency = {};
   const timed: Record<string, number> = {};
   for (const op of ['ADD', 'DEL'] as const) {
-    const times = calls.filter((c) => c.op === op).flatMap((c) => c.delegates.filter((d) => ours(d.network)).map((d) => d.ms));
+    const times = calls.filter((c) => c.op === op).flatMap((c) => c.delegates.filter((d) => namesNetwork(d.network, network)).map((d) => d.ms));
     const s = summarizeOp(times);
     latency[op] = { n: s.n, p50: s.p50, p95: s.p95 };
     timed[op] = times.length;
@@ -221,7 +223,7 @@ async function judgeRunningPods(cluster: Cluster, pods: PodState[], cfg: Certify
       addresses.push(...ips.map((ip) => `${ip} (${p.name} ${ifname})`));
     }
     const delegated = calls.filter((c) => c.op === 'ADD' && c.pod === p.name && c.exitCode === 0)
-      .flatMap((c) => c.delegates.filter((d) => d.network === `${network.namespace}/${network.name}` || d.network === network.name));
+      .flatMap((c) => c.delegates.filter((d) => namesNetwork(d.network, network)));
     // Separate operations (§4.2): the delegate ran once per attachment; checked when the plugin logs per-delegate times.
     if (calls.some((c) => c.delegates.length > 0) && delegated.length !== IFNAMES.length) attachProblems.push(`pod ${p.name}: the delegate ran ${delegated.length} times for its network in the successful ADD, expected ${IFNAMES.length}`);
   }
