@@ -29,7 +29,7 @@ Options:
                        its IPAM, judged without the interface requirements
   --profile spec|full  what to certify: spec (Part 1, the CNI spec on the delegate alone; the default)
                        or full (Part 1, and Part 2 beside it: the delegate as a Multus delegate on a
-                       2-node local cluster: its network as a NetworkAttachmentDefinition attached to
+                       one-node local cluster: its network as a NetworkAttachmentDefinition attached to
                        two pods as net1 and net2, traffic between them, network-status against the
                        kernel, deletion leaving nothing, ADD/DEL latency; an --ipam-only delegate is
                        the IPAM of a macvlan network there)
