@@ -1,13 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { buildCertificate, renderCertificateHtml, renderCertificateJunit } from './certificate.ts';
 import { loadCertifyConfig, renderConfig, subnetValues } from './config.ts';
 import { judged } from './results.ts';
 import { addResultProblems, errorObjectProblems, normalizeResult, versionResultProblems } from './schema.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'certify-units-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const write = (name: string, body: unknown) => {
   const file = path.join(dir, name);
   writeFileSync(file, typeof body === 'string' ? body : JSON.stringify(body));

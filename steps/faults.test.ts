@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const BUNDLED = join(REPO, 'plugin/dist/multus');
@@ -24,8 +24,6 @@ const skipReason =
   : undefined;
 if (skipReason) console.log(`skipping the faults-catch-a-broken-plugin test: ${skipReason}`);
 
-const dir = mkdtempSync(join(tmpdir(), 'faults-catch-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
@@ -38,6 +36,12 @@ function run(args: string[]): Promise<{ code: number | null; out: string }> {
 }
 
 describe.skipIf(skipReason !== undefined)('features/faults.feature against a plugin that ignores its cache on DEL', () => {
+  // Made here, not at load: a skipped file runs no afterAll, and its directory would stay behind.
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'faults-catch-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   it('fails the API-server-down scenario, naming the addresses left behind, and passes the one the plugin survives', async () => {
     const plugin = join(dir, 'multus');
     writeFileSync(plugin, readFileSync(FIXTURE, 'utf8').replace(/^REAL_PLUGIN=$/m, `REAL_PLUGIN=${BUNDLED}`));
