@@ -131,9 +131,14 @@ export interface WrittenCertificate {
   allure: string;
 }
 
+/** Where writeCertificate puts each file under dir. */
+export function certificateFiles(dir: string): WrittenCertificate {
+  return { json: path.join(dir, 'certificate.json'), html: path.join(dir, 'certificate.html'), junit: path.join(dir, 'junit.xml'), allure: path.join(dir, 'allure-results') };
+}
+
 export async function writeCertificate(dir: string, c: Certificate): Promise<WrittenCertificate> {
   await mkdir(dir, { recursive: true });
-  const out = { json: path.join(dir, 'certificate.json'), html: path.join(dir, 'certificate.html'), junit: path.join(dir, 'junit.xml'), allure: path.join(dir, 'allure-results') };
+  const out = certificateFiles(dir);
   await writeFile(out.json, `${JSON.stringify(c, null, 2)}\n`);
   await writeFile(out.html, renderCertificateHtml(c));
   await writeFile(out.junit, renderCertificateJunit(c));

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { buildCertificate, sha256File, writeCertificate, type Certificate, type WrittenCertificate } from './certificate.ts';
 import { loadCertifyConfig } from './config.ts';
 import { runMultusSuite } from './multus-suite.ts';
-import { runSpecSuite } from './spec-suite.ts';
+import { kernelGap, runSpecSuite } from './spec-suite.ts';
 import { pluginArgument, type PluginUnderTest } from '../clusters/provider.ts';
 
 export type Profile = 'spec' | 'full';
@@ -25,6 +25,15 @@ export interface CertifyOptions {
   plugin?: PluginUnderTest;
   workDir?: string;
   progress: (line: string) => void;
+}
+
+/**
+ * Why this machine's kernel cannot run the delegate's type (a link kind it cannot create, probed in a
+ * namespace named NAME-probe), or undefined when it can, the type needs nothing known or it is an IPAM plugin.
+ */
+export async function kernelGapFor(opts: Pick<CertifyOptions, 'delegate' | 'config' | 'ipamOnly' | 'name'>): Promise<string | undefined> {
+  if (opts.ipamOnly) return undefined;
+  return kernelGap(String(loadCertifyConfig(opts.config, opts.delegate).template.type), `${opts.name}-probe`);
 }
 
 const HARNESS_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;

@@ -46,7 +46,7 @@ const KERNEL_NEEDS: Record<string, { kind: string; args: string[] }> = {
 };
 
 /** Why this kernel cannot run the delegate's type, or undefined when it can (or the type is unknown). */
-async function kernelGap(type: string, probeNs: string): Promise<string | undefined> {
+export async function kernelGap(type: string, probeNs: string): Promise<string | undefined> {
   const need = KERNEL_NEEDS[type];
   if (!need) return undefined;
   await addNetns(probeNs);
