@@ -73,27 +73,30 @@ describe('where certify runs', () => {
 
   it('stays on this host when its kernel has what the delegates need, without asking about the vm', async () => {
     let asked = false;
-    expect(await placeCertify({ provider: 'auto', inVm: false, gaps: [], vm: async () => { asked = true; return { ok: true }; } })).toEqual({ where: 'local' });
+    expect(await placeCertify({ profile: 'spec', provider: 'auto', inVm: false, gaps: [], vm: async () => { asked = true; return { ok: true }; } })).toEqual({ where: 'local' });
     expect(asked).toBe(false);
   });
 
   it('goes to the vm guest when this kernel lacks a link kind, and says why', async () => {
-    expect(await placeCertify({ provider: 'auto', inVm: false, gaps: [gap], vm: vmOk })).toEqual({ where: 'vm', why: gap });
-    expect(await placeCertify({ provider: 'vm', inVm: false, gaps: [], vm: vmOk })).toEqual({ where: 'vm', why: '--provider vm' });
+    expect(await placeCertify({ profile: 'spec', provider: 'auto', inVm: false, gaps: [gap], vm: vmOk })).toEqual({ where: 'vm', why: gap });
+    expect(await placeCertify({ profile: 'spec', provider: 'vm', inVm: false, gaps: [], vm: vmOk })).toEqual({ where: 'vm', why: '--provider vm' });
   });
 
   it('stops, naming the missing link kind and what the vm lacks, when the guest cannot run', async () => {
-    const p = await placeCertify({ provider: 'auto', inVm: false, gaps: [gap], vm: vmNo });
+    const p = await placeCertify({ profile: 'spec', provider: 'auto', inVm: false, gaps: [gap], vm: vmNo });
     expect(p.where).toBe('nowhere');
     expect(p.where === 'nowhere' && p.error).toMatch(/cannot create ipvlan links.*qemu-system-x86_64 is not on PATH.*Nothing was certified/);
-    expect(await placeCertify({ provider: 'vm', inVm: false, gaps: [], vm: vmNo })).toMatchObject({ where: 'nowhere', error: expect.stringMatching(/^--provider vm: the vm guest cannot run here: vm image/) });
-    expect(await placeCertify({ provider: 'vm', inVm: true, gaps: [], vm: vmOk })).toMatchObject({ where: 'nowhere' });
+    expect(await placeCertify({ profile: 'spec', provider: 'vm', inVm: false, gaps: [], vm: vmNo })).toMatchObject({ where: 'nowhere', error: expect.stringMatching(/^--provider vm: the vm guest cannot run here: vm image/) });
+    expect(await placeCertify({ profile: 'spec', provider: 'vm', inVm: true, gaps: [], vm: vmOk })).toMatchObject({ where: 'nowhere' });
+    // Profile full's cluster is not brought up in the guest.
+    expect(await placeCertify({ profile: 'full', provider: 'auto', inVm: false, gaps: [gap], vm: vmOk }))
+      .toMatchObject({ where: 'nowhere', error: expect.stringMatching(/cannot create ipvlan links; profile full runs on this host only/) });
   });
 
   it('runs here with --provider local (or inside the guest) and warns that the requirements could not run', async () => {
-    const local = await placeCertify({ provider: 'local', inVm: false, gaps: [gap], vm: vmOk });
+    const local = await placeCertify({ profile: 'spec', provider: 'local', inVm: false, gaps: [gap], vm: vmOk });
     expect(local).toMatchObject({ where: 'local', warning: expect.stringMatching(/could not run.*without --provider local it is certified in the vm guest/) });
-    const guest = await placeCertify({ provider: 'auto', inVm: true, gaps: [gap], vm: vmOk });
+    const guest = await placeCertify({ profile: 'spec', provider: 'auto', inVm: true, gaps: [gap], vm: vmOk });
     expect(guest).toMatchObject({ where: 'local', warning: expect.not.stringMatching(/--provider local/) });
   });
 });

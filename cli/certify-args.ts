@@ -44,7 +44,8 @@ made for each attachment, for plugins that move one into the container). "capabi
 Where it runs: on this host, unless the delegate's type needs a link kind this kernel cannot create
 (ipvlan, vlan/8021q, macvlan, bridge; probed first): then, as run does for @ipvlan/@vlan scenarios,
 it runs in the vm guest (QEMU, Debian's stock kernel; the certificate records the guest's kernel and
-comes back to DIR). When the guest cannot run here either, certify stops and says what is missing.
+comes back to DIR). When the guest cannot run here either, or with profile full (whose cluster runs
+on this host only), certify stops and says what is missing.
 
 Options:
   --delegate PATH      the plugin binary

@@ -4,7 +4,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { certificateFiles, type Certificate, type WrittenCertificate } from '../certify/certificate.ts';
-import { certify, kernelGapFor } from '../certify/index.ts';
+import { certify, kernelGapFor, type Profile } from '../certify/index.ts';
 import { resultKey, type RequirementResult } from '../certify/results.ts';
 import type { CertifyCommand, CertifyJob, CertifyProvider } from './certify-args.ts';
 import { ensurePlugin } from './plugin.ts';
@@ -16,6 +16,8 @@ export type Placement = { where: 'local'; warning?: string } | { where: 'vm'; wh
 
 export interface PlacementInput {
   provider: CertifyProvider;
+  /** Profile full's cluster runs on this host only. */
+  profile: Profile;
   /** Already inside the vm guest (it boots no other). */
   inVm: boolean;
   /** Per delegate whose type needs a link kind this kernel cannot create: why. */
@@ -38,6 +40,9 @@ export async function placeCertify(input: PlacementInput): Promise<Placement> {
       where: 'local',
       warning: `${gaps}: every requirement that makes an attachment will be "could not run", so it cannot be certified here${input.inVm ? '' : ' (without --provider local it is certified in the vm guest, whose kernel has them)'}`,
     };
+  }
+  if (input.profile === 'full') {
+    return { where: 'nowhere', error: `${gaps}; profile full runs on this host only (its Part 2 cluster is not brought up in the vm guest): certify --profile spec, which goes to the vm guest, or profile full on a machine whose kernel has them` };
   }
   const vm = await input.vm();
   if (vm.ok) return { where: 'vm', why: gaps };
@@ -113,7 +118,7 @@ export async function certifyCommand(cmd: CertifyCommand, progress: Progress): P
     }
   }
   const placement = await placeCertify({
-    provider: cmd.provider, inVm, gaps, vm: async () => (await import('../clusters/vm/index.ts')).vmAvailability(),
+    provider: cmd.provider, profile: cmd.profile, inVm, gaps, vm: async () => (await import('../clusters/vm/index.ts')).vmAvailability(),
   });
   if (placement.where === 'nowhere') throw new Error(`certify: ${placement.error}`);
   if (placement.where === 'local' && placement.warning) progress(`certify: ${placement.warning}`);
