@@ -123,7 +123,8 @@ Commands:
   stress --pods N --networks K --waves W --parallel P
                                         churn on a local cluster: pods created and deleted in waves,
                                         leaks and ADD/DEL latency per wave
-  certify --delegate PATH --config FILE certify a CNI delegate plugin against the CNI spec; writes a certificate
+  certify --delegate PATH --config FILE certify a CNI delegate plugin against the CNI spec (in the vm guest when
+                                        this kernel lacks its link kind, e.g. ipvlan, vlan); writes a certificate
 
 Run "multus-e2e <command> --help" for the options of a command.
 `,
