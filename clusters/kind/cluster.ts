@@ -23,8 +23,10 @@ export interface KindClusterState {
   createdEth1Network: boolean;
   /** Whether kind's own `kind` docker network appeared with this cluster (kind leaves it after delete). */
   createdKindNetwork?: boolean;
-  /** The install manifest applied, removed on destroy when the cluster itself stays. */
+  /** The install manifest applied, removed on destroy when the cluster itself stays, and before another plugin is installed. */
   installManifest: string;
+  /** The primary network the cluster was made with (kindnet, bridge, manifest:PATH); a reuse must ask for the same. */
+  primary?: string;
   /** netdevsim device ids created on the host for this cluster. */
   netdevsimIds: number[];
 }

@@ -1,9 +1,10 @@
 // The kind provider: real kind clusters through the kind CLI, for users with Docker. create() brings
 // up (or reuses) a cluster, gives the workers eth1, installs the reference CNI plugins, the NAD CRD and
 // the plugin under test, and waits until every node is Ready with Multus configured.
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseAllDocuments } from 'yaml';
 import { POD_IMAGE } from '../../fixtures/templates.ts';
 import type { ClusterOptions, ClusterProvider, MultusConfigShape, PluginUnderTest } from '../provider.ts';
 import { KIND_CONFIG_FILE, KIND_NETWORK, KindCluster, kindClusterExists, kindNodes, readState, writeState, type KindClusterState } from './cluster.ts';
@@ -20,7 +21,7 @@ import {
 import { buildPluginImage, checkPluginImageInputs, type UpstreamPlugin } from './plugin-image.ts';
 import { installPrimaryNetwork } from './primary-network.ts';
 import { attachEth1, ensureEth1Network, eth1NetworkName } from './second-nic.ts';
-import { kindSettingsFromEnv, validateClusterName, type KindSettings } from './settings.ts';
+import { kindSettingsFromEnv, primaryNetworkLabel, validateClusterName, type KindSettings } from './settings.ts';
 import { CommandFailedError, checkPrerequisites, zxRunner, type ToolRunner } from './tools.ts';
 
 export { kindSettingsFromEnv, defaultKindSettings, parsePrimaryNetwork, type KindSettings, type PrimaryNetwork } from './settings.ts';
@@ -140,6 +141,40 @@ async function waitForMultusConfig(runner: ToolRunner, nodes: string[], timeoutM
   }
 }
 
+/** Namespace and pod selector of every DaemonSet in a manifest file written by create(). */
+function daemonSetsIn(manifestText: string): { namespace: string; selector: string }[] {
+  return parseAllDocuments(manifestText)
+    .map((doc) => doc.toJS() as K8sObject & { spec?: { selector?: { matchLabels?: Record<string, string> } } })
+    .filter((o) => o?.kind === 'DaemonSet')
+    .map((o) => ({
+      namespace: o.metadata.namespace ?? 'default',
+      selector: Object.entries(o.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
+    }));
+}
+
+/**
+ * A reused cluster may still run the plugin an earlier run installed from this work dir. Its DaemonSet
+ * would keep (or, a thick daemon, rewrite) its 00-multus.conf, and the new run would judge the old plugin.
+ * So its objects are deleted, its pods waited out, and then its Multus config leaves every node.
+ */
+async function removePreviousInstallation(runner: ToolRunner, kubectl: Kubectl, nodes: string[], manifest: string, progress: (line: string) => void): Promise<void> {
+  if (!existsSync(manifest)) return;
+  progress(`removing the plugin installed earlier on this cluster (${manifest})`);
+  const daemonSets = daemonSetsIn(readFileSync(manifest, 'utf8'));
+  await kubectl.runRetrying(['delete', '-f', manifest, '--ignore-not-found', '--wait']);
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (const ds of daemonSets.filter((d) => d.selector)) {
+    for (;;) {
+      const left = (await kubectl.run(['-n', ds.namespace, 'get', 'pods', '-l', ds.selector, '-o', 'name'])).stdout.trim();
+      if (!left) break;
+      if (Date.now() > deadline) throw new Error(`the earlier plugin's pods are still there ${READY_TIMEOUT_MS / 1000} s after deleting its DaemonSet: ${left.replace(/\n/g, ', ')}`);
+      await sleep(1000);
+    }
+  }
+  for (const node of nodes) await runner.run('docker', ['exec', node, 'sh', '-c', `rm -rf ${CNI_CONF_DIR}/00-multus.conf* ${CNI_CONF_DIR}/multus.d`]);
+  rmSync(manifest, { force: true });
+}
+
 function installObjects(installation: Installation, image: string, shape: MultusConfigShape): { objects: K8sObject[]; daemonSet: string } {
   switch (installation.kind) {
     case 'bundled':
@@ -213,15 +248,30 @@ export function createKindProvider(settings: KindSettings, runner: ToolRunner = 
       };
       // A cluster this workDir's earlier `cluster up` created stays ours to delete when it is reused.
       const previous = readState(workDir);
+      state.primary = primaryNetworkLabel(settings.primary);
       if (previous?.name === opts.name) {
+        if (previous.primary && previous.primary !== state.primary) {
+          throw new Error(
+            `kind cluster ${opts.name} recorded in ${workDir} was made with the ${previous.primary} primary network and this run asks for ${state.primary}: ` +
+              `remove it first (multus-e2e cluster down --provider kind --name ${opts.name} --work-dir ${workDir}) or use another --name`,
+          );
+        }
         state.createdCluster = previous.createdCluster;
         state.createdEth1Network = previous.createdEth1Network;
         if (previous.createdKindNetwork) state.createdKindNetwork = true;
         state.netdevsimIds = previous.netdevsimIds;
       }
       const cluster = new KindCluster(runner, workDir, state);
+      const reused = await kindClusterExists(runner, opts.name);
+      if (reused) {
+        // Refused before the try: a cluster that does not fit is left as it is, not deleted as a failed create.
+        const workers = (await kindNodes(runner, opts.name)).filter((n) => n !== controlPlaneNodeName(opts.name));
+        if (workers.length !== opts.nodes) {
+          throw new Error(`the existing kind cluster ${opts.name} has ${workers.length} workers and this run asks for ${opts.nodes}: remove it first or use another --name`);
+        }
+      }
       try {
-        if (await kindClusterExists(runner, opts.name)) {
+        if (reused) {
           progress(`reusing existing kind cluster ${opts.name}`);
         } else {
           const configPath = join(workDir, KIND_CONFIG_FILE);
@@ -241,6 +291,7 @@ export function createKindProvider(settings: KindSettings, runner: ToolRunner = 
 
         const nodes = await kindNodes(runner, opts.name);
         const workers = nodes.filter((n) => n !== controlPlaneNodeName(opts.name));
+        if (reused) await removePreviousInstallation(runner, kubectl, nodes, state.installManifest, progress);
 
         progress(`attaching eth1 (${settings.eth1Subnet}) to ${workers.join(', ')}`);
         if (await ensureEth1Network(runner, state.eth1Network, settings.eth1Subnet)) state.createdEth1Network = true;

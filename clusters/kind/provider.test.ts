@@ -203,8 +203,18 @@ describe('kind provider create/destroy against stand-ins', () => {
   it('a cluster created earlier from the same workDir stays its own to delete when reused', async () => {
     const work = join(s.dir, 'work');
     await createKindProvider(settings()).create(opts(work));
+    const before = s.calls().length;
     const again = await createKindProvider(settings()).create(opts(work));
     expect(s.lines().filter((l) => l.startsWith('kind create'))).toHaveLength(1);
+    // The first run's plugin goes before the second one's is installed: objects, pods, then its config on every node.
+    const second = s.lines().slice(before);
+    const removal = second.indexOf(`kubectl --kubeconfig ${work}/kubeconfig delete -f ${work}/multus-e2e-install.yaml --ignore-not-found --wait`);
+    expect(removal).toBeGreaterThan(0);
+    expect(second.slice(removal + 1, removal + 5)).toEqual([
+      `kubectl --kubeconfig ${work}/kubeconfig -n kube-system get pods -l app=multus-e2e,tier=node -o name`,
+      ...['me2e-control-plane', 'me2e-worker', 'me2e-worker2'].map((n) => `docker exec ${n} sh -c rm -rf /etc/cni/net.d/00-multus.conf* /etc/cni/net.d/multus.d`),
+    ]);
+    expect(second.findIndex((l) => l.includes(' apply -f ') && l.endsWith('multus-e2e-install.yaml'))).toBeGreaterThan(removal);
     await again.destroy();
     expect(s.lines().slice(-9)).toEqual([
       `kind delete cluster --name me2e --kubeconfig ${work}/kubeconfig`,
@@ -217,6 +227,15 @@ describe('kind provider create/destroy against stand-ins', () => {
       'kind get clusters',
       'docker network rm kind',
     ]);
+  });
+
+  it('refuses to reuse a cluster made with another primary network or another number of workers, naming both', async () => {
+    const work = join(s.dir, 'work');
+    await createKindProvider(settings()).create(opts(work));
+    await expect(createKindProvider(settings({ primary: { kind: 'bridge' } })).create(opts(work))).rejects.toThrow(
+      `kind cluster me2e recorded in ${work} was made with the kindnet primary network and this run asks for bridge`,
+    );
+    await expect(createKindProvider(settings()).create({ ...opts(work), nodes: 3 })).rejects.toThrow('the existing kind cluster me2e has 2 workers and this run asks for 3');
   });
 
   it('on a failed rollout exports kind logs into the logs dir, deletes what it created and says where the logs are', async () => {

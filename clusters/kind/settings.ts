@@ -60,6 +60,11 @@ export function parsePrimaryNetwork(value: string): PrimaryNetwork {
   throw new Error(`unknown primary network "${value}" for the kind provider: use kindnet, bridge or manifest:PATH`);
 }
 
+/** The primary network as parsePrimaryNetwork() reads it back. */
+export function primaryNetworkLabel(primary: PrimaryNetwork): string {
+  return primary.kind === 'manifest' ? `manifest:${primary.path}` : primary.kind;
+}
+
 /**
  * Settings from MULTUS_E2E_KIND_IMAGE, _PRIMARY, _INSTALLER_IMAGE, _ETH1_SUBNET, _NODE_BINARY,
  * _CNI_PLUGINS_DIR, _BUSYBOX, _FAILURE_LOGS_DIR, _KEEP_ON_FAILURE and MULTUS_E2E_PLUGIN_IMAGE.
