@@ -1,7 +1,7 @@
 // CNI ADD results in every spec version, converted through one internal ("current", 1.x) form.
 // 0.1.0/0.2.0 use {ip4, ip6}; 0.3.x/0.4.0 use interfaces/ips with a "version" field; 1.x drops it.
-import { isIP } from 'node:net';
 import { CniError, ErrorCode } from './errors.ts';
+import { ipFamily } from './ip.ts';
 import { compareVersions, usesLegacyResult } from './version.ts';
 
 export interface CniInterface {
@@ -77,14 +77,14 @@ function cidrAddress(cidr: string, where: string): string {
   const slash = cidr.indexOf('/');
   const ip = slash < 0 ? '' : cidr.slice(0, slash);
   const len = Number(cidr.slice(slash + 1));
-  const fam = isIP(ip);
+  const fam = ipFamily(ip);
   if (!fam || !Number.isInteger(len) || len < 0 || len > (fam === 4 ? 32 : 128)) fail(`${where} "${cidr}" is not an address in CIDR form`);
   return ip;
 }
 
 /** IPv4 or IPv6 family of an address in CIDR form. */
 export function cidrFamily(cidr: string): 4 | 6 {
-  return isIP(cidr.split('/')[0] ?? '') === 6 ? 6 : 4;
+  return ipFamily(cidr.split('/')[0] ?? '') === 6 ? 6 : 4;
 }
 
 function parseRoute(r: unknown, where: string): CniRoute {
@@ -93,7 +93,7 @@ function parseRoute(r: unknown, where: string): CniRoute {
   cidrAddress(route.dst, `${where}.dst`);
   const gw = str(r, 'gw', where);
   if (gw !== undefined) {
-    if (!isIP(gw)) fail(`${where}.gw "${gw}" is not an IP address`);
+    if (!ipFamily(gw)) fail(`${where}.gw "${gw}" is not an IP address`);
     route.gw = gw;
   }
   for (const k of ['mtu', 'advmss', 'priority', 'table', 'scope'] as const) {

@@ -1,7 +1,7 @@
 // Network selection annotations (multi-net spec §4): comma form and JSON form, validated with errors
 // that name the annotation, the element and the field.
-import { isIP } from 'node:net';
 import { CniError, ErrorCode } from '../cni/errors.ts';
+import { ipFamily } from '../cni/ip.ts';
 import { isJsonObject, type JsonObject } from '../cni/netconf.ts';
 
 export const NETWORKS_ANNOTATION = 'k8s.v1.cni.cncf.io/networks';
@@ -55,7 +55,7 @@ export function interfaceNameProblem(s: string): string | undefined {
 }
 export function isIpOrCidr(s: string): boolean {
   const [ip, len, extra] = s.split('/');
-  const fam = isIP(ip ?? '');
+  const fam = ipFamily(ip ?? '');
   if (!fam || extra !== undefined) return false;
   if (len === undefined) return true;
   if (!/^\d{1,3}$/.test(len)) return false;
@@ -105,7 +105,7 @@ function parsePortMappings(v: unknown, err: SelectionErrors): PortMapping[] {
       out.protocol = protocol.toLowerCase();
     }
     if (hostIP !== undefined) {
-      if (typeof hostIP !== 'string' || !isIP(hostIP)) err.fail(`"portMappings"[${i}].hostIP must be an IP address`);
+      if (typeof hostIP !== 'string' || !ipFamily(hostIP)) err.fail(`"portMappings"[${i}].hostIP must be an IP address`);
       out.hostIP = hostIP;
     }
     return out;
@@ -161,7 +161,7 @@ function parseJsonElement(el: unknown, index: number, annotation: string, defaul
     const gws = el['default-route'];
     if (!Array.isArray(gws)) err.fail('"default-route" must be a list of gateway IP addresses');
     gws.forEach((gw, i) => {
-      if (typeof gw !== 'string' || !isIP(gw)) err.fail(`"default-route"[${i}] ${JSON.stringify(gw)} is not a valid IP address`);
+      if (typeof gw !== 'string' || !ipFamily(gw)) err.fail(`"default-route"[${i}] ${JSON.stringify(gw)} is not a valid IP address`);
     });
     sel.defaultRoute = gws as string[];
   }

@@ -1,7 +1,7 @@
 // "default-route" (multi-net spec §4.1.2.1.9): the selected attachment gets the default route(s) via
 // the requested gateways; every other interface's default routes are removed, eth0's included.
-import { isIP } from 'node:net';
 import { CniError, ErrorCode } from '../cni/errors.ts';
+import { ipFamily } from '../cni/ip.ts';
 import { fromCurrent, toCurrent, cidrFamily } from '../cni/result.ts';
 import { parseNetworkConfig } from '../cni/netconf.ts';
 import type { CachedAttachment } from './cache.ts';
@@ -24,7 +24,7 @@ export async function applyDefaultRoute(netns: string, attachments: CachedAttach
     }
   }
   for (const [i, gw] of chosen.defaultRoute.entries()) {
-    const fam = isIP(gw) === 6 ? 6 : 4;
+    const fam = ipFamily(gw) === 6 ? 6 : 4;
     // Several gateways of one family get increasing metrics, in the order given.
     const res = await runInNetns(netns, ['ip', `-${fam}`, 'route', 'add', 'default', 'via', gw, 'dev', chosen.ifname, 'metric', String(i)]);
     if (res.code !== 0) {
