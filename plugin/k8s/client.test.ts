@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,8 @@ describe('Kubernetes HTTPS client', () => {
   let url: string;
   let cert: Buffer;
   let key: Buffer;
+  /** A self-signed certificate for the same address that did not sign the server's. */
+  let otherCert: Buffer;
   /** slow: answers after `slowMs`; hang-once: the first request gets no answer, later ones do. */
   const behaviour: { mode: 'flaky' | 'down' | 'hang' | 'hang-once' | 'slow' | 'ok'; hits: number; slowMs?: number } = { mode: 'ok', hits: 0 };
 
@@ -21,6 +24,8 @@ describe('Kubernetes HTTPS client', () => {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { stdio: 'ignore' });
     cert = readFileSync(join(dir, 'c.pem'));
     key = readFileSync(join(dir, 'k.pem'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', join(dir, 'k2.pem'), '-out', join(dir, 'c2.pem')], { stdio: 'ignore' });
+    otherCert = readFileSync(join(dir, 'c2.pem'));
     server = createServer({ cert, key }, (req, res) => {
       behaviour.hits++;
       if (req.headers['authorization'] !== 'Bearer tok') {
@@ -154,5 +159,31 @@ describe('Kubernetes HTTPS client', () => {
     expect((await fresh.call('GET', '/api/v1/pods')).status).toBe(200);
     expect([fresh.connections, fresh.resumed]).toEqual([1, 0]);
     fresh.close();
+  });
+
+  it('a kept session the server no longer resumes costs a full handshake with the real CA, which still rejects a certificate it did not sign', async () => {
+    behaviour.mode = 'ok';
+    const file = join(dir, 'tls-session-rotated');
+    const access = { server: url, ca: cert, token: 'tok', insecure: false };
+    const first = new KubeClient(access, undefined, 1, file);
+    expect((await first.call('GET', '/api/v1/pods')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 50));
+    first.close();
+    // New ticket keys: as after a restart of the API server, or another replica behind the address.
+    server.setTicketKeys(randomBytes(48));
+    behaviour.hits = 0;
+    const notResumed = new KubeClient(access, undefined, 1, file);
+    expect(await notResumed.call('GET', '/api/v1/pods')).toEqual({ status: 200, body: { path: '/api/v1/pods', method: 'GET' } });
+    expect([notResumed.connections, notResumed.resumed, behaviour.hits]).toEqual([1, 0, 1]);
+    await new Promise((r) => setTimeout(r, 50));
+    notResumed.close();
+    // The session kept just now, offered with a CA that did not sign the server's certificate, after
+    // another rotation: no request reaches the server, and the error names the certificate.
+    server.setTicketKeys(randomBytes(48));
+    behaviour.hits = 0;
+    const otherCa = new KubeClient({ ...access, ca: otherCert }, { requestTimeoutMs: 300, retryBudgetMs: 800 }, 1, file);
+    await expect(otherCa.call('POST', '/api/v1/pods', { a: 1 })).rejects.toMatchObject({ code: 101, message: expect.stringMatching(/certificate/i) });
+    otherCa.close();
+    expect(behaviour.hits).toBe(0);
   });
 });

@@ -74,7 +74,10 @@ export function baseHeaders(access: KubeAccess): Record<string, string> {
 }
 
 export class KubeClient {
-  private readonly agent: Agent;
+  private readonly agentOptions: AgentOptions;
+  private agent: Agent | undefined;
+  /** The agent of requests that offer a kept session: its TLS context holds no CA (see agentFor). */
+  private resumeAgent: Agent | undefined;
   /** Connections opened (TCP connect + TLS handshake), how many resumed a kept TLS session, and the time they took, summed, ms. */
   connections = 0;
   resumed = 0;
@@ -93,8 +96,23 @@ export class KubeClient {
     maxSockets = 1,
     private readonly sessionFile?: string,
   ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets, ...tlsOptions(access) });
+    this.agentOptions = { keepAlive: true, maxSockets, ...tlsOptions(access) };
     if (sessionFile) this.session = readSession(sessionFile, access.server);
+  }
+
+  /**
+   * Node 20 parses its whole bundled root store (~140 certificates) the first time a process builds a
+   * verifying TLS context, even when `ca` replaces that store (AddCACert in node's
+   * src/crypto/crypto_context.cc): 35-50 ms of a thin plugin's call. A resumed session is not verified
+   * again (the server proves it holds the session of an earlier, verified handshake; OpenSSL reports
+   * that handshake's result), so a request offering a kept session goes over a context with an empty CA
+   * list, which builds no store. A server that does not resume (restarted, another replica, ticket
+   * expired) sends its certificate, which an empty list cannot verify: the connection fails before a
+   * byte of the request is sent, and the request is repeated at once with the real CA (see once).
+   */
+  private agentFor(session: Buffer | undefined): Agent {
+    if (session) return (this.resumeAgent ??= new Agent({ ...this.agentOptions, ca: [] }));
+    return (this.agent ??= new Agent(this.agentOptions));
   }
 
   private keepSession(ticket: Buffer): void {
@@ -121,9 +139,11 @@ export class KubeClient {
       headers['Content-Length'] = payload.length;
     }
     const begun = performance.now();
+    const session = this.session;
+    let secured = false;
     return new Promise((resolve, reject) => {
-      const tls = this.session ? { session: this.session } : {};
-      const req = request(url, { method, headers, agent: this.agent, timeout: timeoutMs, ...tls }, (res) => {
+      const tls = session ? { session } : {};
+      const req = request(url, { method, headers, agent: this.agentFor(session), timeout: timeoutMs, ...tls }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (e) => reject(new TransportError(e.message, true)));
@@ -139,9 +159,12 @@ export class KubeClient {
         });
       });
       req.on('socket', (socket) => {
+        // A kept-alive socket finished its handshake for an earlier request: this one may have been sent.
+        secured = req.reusedSocket;
         if (req.reusedSocket) return;
         if (this.sessionFile) socket.once('session', (ticket: Buffer) => this.keepSession(ticket));
         socket.once('secureConnect', () => {
+          secured = true;
           this.connections++;
           if ((socket as TLSSocket).isSessionReused()) this.resumed++;
           this.connectMs += performance.now() - begun;
@@ -150,6 +173,13 @@ export class KubeClient {
       req.on('timeout', () => req.destroy(Object.assign(new Error(`timeout after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
       req.on('error', (e: NodeJS.ErrnoException) => {
         const code = e.code ?? '';
+        if (session && !secured && !RETRYABLE_CODES.has(code)) {
+          // The server did not resume the kept session (agentFor): without it, over the real CA.
+          this.connectMs += performance.now() - begun;
+          if (this.session === session) this.session = undefined;
+          resolve(this.once(method, path, body, contentType, timeoutMs));
+          return;
+        }
         reject(new TransportError(`${code} ${e.message}`.trim(), RETRYABLE_CODES.has(code), !NOT_SENT_CODES.has(code)));
       });
       req.end(payload);
@@ -201,6 +231,7 @@ export class KubeClient {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.agent?.destroy();
+    this.resumeAgent?.destroy();
   }
 }
