@@ -1,7 +1,9 @@
 // Bundles the plugin, its thick-mode daemon and the installer into single self-contained executables
 // (no node_modules at run time): plugin/dist/multus, multus-daemon and multus-install; copies the
-// thick-mode shim (a shell script) to plugin/dist/multus-shim.
+// thick-mode shim (a shell script) to plugin/dist/multus-shim. dist/multus is loader.ts with the
+// bundle of main.ts inside it as a string, which the loader compiles with a V8 code cache.
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,25 +15,22 @@ mkdirSync(dist, { recursive: true });
 // alone into /opt/cni/bin.
 writeFileSync(join(dist, 'package.json'), '{ "type": "commonjs" }\n');
 
+const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, legalComments: 'none', logLevel: 'warning' };
+const thin = await build({ ...common, entryPoints: [join(here, 'main.ts')], write: false });
+const bundle = thin.outputFiles[0].text;
+const loaderDefine = {
+  BUNDLE_SOURCE: JSON.stringify(bundle),
+  BUNDLE_HASH: JSON.stringify(createHash('sha256').update(bundle).digest('hex')),
+};
+
 const targets = [
-  { entry: 'main.ts', out: 'multus' },
+  { entry: 'loader.ts', out: 'multus', define: loaderDefine },
   { entry: 'install/main.ts', out: 'multus-install' },
   { entry: 'daemon/main.ts', out: 'multus-daemon' },
 ];
 for (const t of targets) {
   const outfile = join(dist, t.out);
-  await build({
-    entryPoints: [join(here, t.entry)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    banner: { js: '#!/usr/bin/env node' },
-    minify: true,
-    legalComments: 'none',
-    logLevel: 'warning',
-  });
+  await build({ ...common, entryPoints: [join(here, t.entry)], outfile, banner: { js: '#!/usr/bin/env node' }, ...(t.define ? { define: t.define } : {}) });
   chmodSync(outfile, 0o755);
   console.log(`built ${outfile}`);
 }

@@ -1,4 +1,4 @@
-// Entry point of the bundled thin plugin: read stdin, answer the call (call.ts), print, exit.
+// The bundled thin plugin's call: answer it (call.ts) and print; loader.ts reads stdin, runs this and exits.
 import { readFileSync, writeSync } from 'node:fs';
 import { failedCall, handleCall, type CallOutcome } from './call.ts';
 import { CniError, ErrorCode } from './cni/errors.ts';
@@ -12,15 +12,14 @@ function readStdin(): string {
   }
 }
 
-async function main(): Promise<number> {
+/** One call; `stdin` as loader.ts read it (undefined: reading failed there, and is tried here again). */
+export async function runThin(stdin: string | undefined): Promise<number> {
   let outcome: CallOutcome;
   try {
-    outcome = await handleCall(readStdin(), { env: process.env });
+    outcome = await handleCall(stdin ?? readStdin(), { env: process.env });
   } catch (e) {
     outcome = failedCall(e);
   }
   if (outcome.output !== undefined) writeSync(1, JSON.stringify(outcome.output) + '\n');
   return outcome.exitCode;
 }
-
-main().then((code) => process.exit(code));

@@ -1,5 +1,5 @@
 // ADD → network-status → CHECK → DEL → DEL on real namespaces with Debian's reference plugins.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { podInterfaces, sh, skipReason, TestBed, TestNode, useTestBed } from './harness.ts';
@@ -89,6 +89,27 @@ describe.skipIf(reason !== undefined)('plugin lifecycle (built plugin, real netn
     expect(bed.cacheFiles()).toEqual([]);
     const del2 = await bed.call('DEL', conf, args);
     expect(del2).toMatchObject({ code: 0, stdout: '' });
+  });
+
+  it('keeps a V8 code cache of its bundle in cniDir (0600); a corrupt one is not used and is written anew', async () => {
+    const args = await bed.createPod('default', 'cc');
+    const conf = bed.multusConf();
+    const file = join(bed.cniDir, '.code-cache');
+    const add = await bed.call('ADD', conf, args);
+    expect(add.code, add.stdout).toBe(0);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const corrupt = readFileSync(file);
+    for (let i = 40; i < corrupt.length; i += 97) corrupt[i] = (corrupt[i] ?? 0) ^ 0xff;
+    writeFileSync(file, corrupt);
+    const del = await bed.call('DEL', conf, args);
+    expect(del).toMatchObject({ code: 0, stdout: '' });
+    expect(podInterfaces(bed)).toEqual([]);
+    expect(readFileSync(file).equals(corrupt)).toBe(false);
+    // VERSION compiles next to nothing: it writes no cache.
+    rmSync(file);
+    const version = await bed.call('VERSION', conf, args);
+    expect(version.json).toMatchObject({ cniVersion: '1.0.0' });
+    expect(existsSync(file)).toBe(false);
   });
 
   it('DEL works from the cache with the API server stopped', async () => {
