@@ -162,7 +162,9 @@ export class KubeClient {
         // A kept-alive socket finished its handshake for an earlier request: this one may have been sent.
         secured = req.reusedSocket;
         if (req.reusedSocket) return;
-        if (this.sessionFile) socket.once('session', (ticket: Buffer) => this.keepSession(ticket));
+        // Only a full handshake's ticket is kept: a resumed call leaves the file as it is (a write less
+        // per call); once the server no longer takes that ticket, the full handshake keeps a new one.
+        if (this.sessionFile) socket.once('session', (ticket: Buffer) => (socket as TLSSocket).isSessionReused() || this.keepSession(ticket));
         socket.once('secureConnect', () => {
           secured = true;
           this.connections++;
