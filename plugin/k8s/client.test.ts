@@ -140,14 +140,12 @@ describe('Kubernetes HTTPS client', () => {
     const file = join(dir, 'tls-session');
     const access = { server: url, ca: cert, token: 'tok', insecure: false };
     const counts: [number, number][] = [];
-    const kept: string[] = [];
     for (let i = 0; i < 3; i++) {
       const c = new KubeClient(access, undefined, 1, file);
       expect((await c.call('GET', '/api/v1/pods')).status).toBe(200);
       // The ticket arrives after the handshake; give it the moment it needs.
       await new Promise((r) => setTimeout(r, 50));
       counts.push([c.connections, c.resumed]);
-      kept.push(readFileSync(file, 'utf8'));
       c.close();
     }
     expect(counts).toEqual([
@@ -155,8 +153,6 @@ describe('Kubernetes HTTPS client', () => {
       [1, 1],
       [1, 1],
     ]);
-    // Resumed calls leave the kept ticket as the full handshake wrote it.
-    expect(new Set(kept).size).toBe(1);
     // A session kept for another server is not offered to this one.
     writeFileSync(file, readFileSync(file, 'utf8').replace(url, 'https://198.18.0.1:6443'));
     const fresh = new KubeClient(access, undefined, 1, file);
