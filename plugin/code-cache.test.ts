@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,6 +32,26 @@ describe('V8 code cache file', () => {
     writeFileSync(file, '');
     expect(readCodeCache(file, 'bundle-a')).toBeUndefined();
     expect(readCodeCache(join(dir, 'none'), 'bundle-a')).toBeUndefined();
+  });
+
+  it('does not use a file another user owns or others may write, nor write through a planted temp file', () => {
+    const file = join(dir, 'owner');
+    writeCodeCache(file, 'bundle-a', data);
+    chmodSync(file, 0o620);
+    expect(readCodeCache(file, 'bundle-a')).toBeUndefined();
+    chmodSync(file, 0o600);
+    expect(readCodeCache(file, 'bundle-a')).toEqual(data);
+    if (process.getuid?.() === 0) {
+      chownSync(file, 65534, 65534);
+      expect(readCodeCache(file, 'bundle-a')).toBeUndefined();
+    }
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'unchanged');
+    const target = join(dir, 'planted');
+    symlinkSync(victim, `${target}.tmp-${process.pid}`);
+    writeCodeCache(target, 'bundle-a', data);
+    expect(readFileSync(victim, 'utf8')).toBe('unchanged');
+    expect(readCodeCache(target, 'bundle-a')).toBeUndefined();
   });
 
   it('writing into a directory that does not exist fails silently and creates nothing', () => {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -153,6 +153,14 @@ describe('Kubernetes HTTPS client', () => {
       [1, 1],
       [1, 1],
     ]);
+    // A session file others could have written is not trusted.
+    chmodSync(file, 0o660);
+    const shared = new KubeClient(access, undefined, 1, file);
+    expect((await shared.call('GET', '/api/v1/pods')).status).toBe(200);
+    expect([shared.connections, shared.resumed]).toEqual([1, 0]);
+    await new Promise((r) => setTimeout(r, 50));
+    shared.close();
+    expect(statSync(file).mode & 0o777).toBe(0o600);
     // A session kept for another server is not offered to this one.
     writeFileSync(file, readFileSync(file, 'utf8').replace(url, 'https://198.18.0.1:6443'));
     const fresh = new KubeClient(access, undefined, 1, file);

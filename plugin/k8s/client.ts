@@ -3,10 +3,10 @@
 // failures that say the server is away or restarting (refused, reset, 5xx; timeouts too, for methods
 // that are safe to repeat) are retried with back-off for a bounded budget, as upstream Multus retries
 // while it waits for the pod.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Agent, request, type AgentOptions } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { CniError, ErrorCode } from '../cni/errors.ts';
+import { readPrivateFile, writePrivateFile } from '../private-file.ts';
 import { reloadToken, type KubeAccess } from './kubeconfig.ts';
 import { statusMessage } from './status-message.ts';
 
@@ -45,7 +45,7 @@ class TransportError extends Error {
 /** The TLS session kept in `file` for `server`, when there is one. */
 function readSession(file: string, server: string): Buffer | undefined {
   try {
-    const kept = JSON.parse(readFileSync(file, 'utf8')) as { server?: unknown; session?: unknown };
+    const kept = JSON.parse(readPrivateFile(file)?.toString('utf8') ?? '') as { server?: unknown; session?: unknown };
     return kept.server === server && typeof kept.session === 'string' ? Buffer.from(kept.session, 'base64') : undefined;
   } catch {
     return undefined;
@@ -116,14 +116,8 @@ export class KubeClient {
   }
 
   private keepSession(ticket: Buffer): void {
-    if (!this.sessionFile) return;
-    try {
-      const tmp = `${this.sessionFile}.tmp-${process.pid}`;
-      writeFileSync(tmp, JSON.stringify({ server: this.access.server, session: ticket.toString('base64') }), { mode: 0o600 });
-      renameSync(tmp, this.sessionFile);
-    } catch {
-      // Only an optimisation: the next call does a full handshake.
-    }
+    // Only an optimisation: when it cannot be kept, the next call does a full handshake.
+    if (this.sessionFile) writePrivateFile(this.sessionFile, JSON.stringify({ server: this.access.server, session: ticket.toString('base64') }));
   }
 
   get server(): string {
