@@ -43,9 +43,10 @@ async function load(): Promise<number> {
   const bundle: { exports: { runThin?: (stdin: string | undefined) => Promise<number> } } = { exports: {} };
   (script.runInThisContext() as (...args: unknown[]) => void)(bundle.exports, require, bundle, __filename, __dirname);
   const code = await bundle.exports.runThin!(stdin);
-  // Made after the call, so it holds the functions the call compiled too; VERSION compiles next to
-  // nothing, and a cache directory that does not exist is not created here.
-  if (dir && file && (!cachedData || script.cachedDataRejected) && process.env['CNI_COMMAND'] !== 'VERSION' && existsSync(dir)) {
+  // Made after a successful ADD, so it holds the functions the hot path compiled too (a cache made by
+  // a STATUS, which runtimes call often, would hold next to none of them); a cache directory that does
+  // not exist is not created here.
+  if (dir && file && (!cachedData || script.cachedDataRejected) && process.env['CNI_COMMAND'] === 'ADD' && code === 0 && existsSync(dir)) {
     writeCodeCache(file, BUNDLE_HASH, script.createCachedData());
   }
   return code;
