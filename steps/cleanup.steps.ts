@@ -36,10 +36,12 @@ async function leftoversOf(world: E2EWorld, pod: string, node: string, container
 
 Then('deleting pod {string} leaves no interfaces, addresses or IPAM allocations behind', async function (this: E2EWorld, pod: string) {
   const { namespace } = this.podRecord(pod);
+  await this.deletePodAndWait(pod);
+  // Read once the pod is gone: the failure may have been reported before the runtime recorded the ADD
+  // (upstream Multus posts a Warning event, NoNetworkFound, while its ADD is still running).
   const calls = (await this.cluster.cniCalls(this.startedAt)).filter((c) => c.namespace === namespace && c.pod === pod);
   const containerIds = [...new Set(calls.map((c) => c.containerId))];
   const netnsPaths = [...new Set(calls.map((c) => c.netns).filter((n): n is string => Boolean(n)))];
-  await this.deletePodAndWait(pod);
   const record = this.podRecord(pod);
   if (!record.node) throw new Error(`pod "${pod}" was never placed on a node, so there is nothing to check`);
   assert.ok(containerIds.length > 0, `the runtime made no CNI call for pod "${pod}", so its node cannot be checked`);

@@ -156,8 +156,10 @@ describe.skipIf(skipReason !== undefined)('local provider (root, end to end)', (
     expect(del?.exitCode).toBe(0);
   });
 
-  it('reports a failing CNI config as FailedCreatePodSandBox and cleans up', async () => {
+  it('reports a failing CNI config as FailedCreatePodSandBox; a sandbox whose clean-up DEL failed is kept, and the pod stays Terminating until a DEL succeeds', async () => {
+    // The plugin is missing, so the clean-up DEL after the failed ADD fails as well (as with containerd).
     const broken = { cniVersion: '1.0.0', name: 'broken', plugins: [{ type: 'me2e-no-such-plugin' }] };
+    const stand = '/opt/cni/bin/me2e-no-such-plugin';
     const w = await cluster.nodeExec('node-2', ['sh', '-c', `echo '${JSON.stringify(broken)}' > /etc/cni/net.d/00-broken.conflist`]);
     expect(w.code).toBe(0);
     try {
@@ -174,14 +176,49 @@ describe.skipIf(skipReason !== undefined)('local provider (root, end to end)', (
       });
       expect(p.status?.phase).toBe('Pending');
       expect(p.status?.conditions?.find((c) => c.type === 'Ready')?.message).toContain('me2e-no-such-plugin');
-      expect(existsSync(`/run/netns/${p.metadata!.annotations!['multus-e2e.io/netns']}`)).toBe(false);
-      const calls = (await cluster.cniCalls()).filter((c) => c.pod === 'pfail');
+      const netns = `/run/netns/${p.metadata!.annotations!['multus-e2e.io/netns']}`;
+      const calls = async () => (await cluster.cniCalls()).filter((c) => c.pod === 'pfail').map((c) => [c.op, c.exitCode === 0]);
+      expect(await calls()).toEqual([['ADD', false], ['DEL', false]]);
+      expect(existsSync(netns)).toBe(true);
+
+      await api().delete('/api/v1/namespaces/default/pods/pfail');
+      await waitFor('a retried DEL that fails', async () => ((await calls()).length >= 3 ? true : undefined));
+      expect((await getPod('pfail'))?.metadata?.deletionTimestamp).toBeTruthy();
+      expect(existsSync(netns)).toBe(true);
+
+      // Once the plugin is there, the next retry's DEL succeeds and the pod and its netns go.
+      expect((await cluster.nodeExec('node-2', ['sh', '-c', `printf '#!/bin/sh\\nexit 0\\n' > ${stand} && chmod +x ${stand}`])).code).toBe(0);
+      await waitFor('pod pfail gone', async () => ((await getPod('pfail')) ? undefined : true));
+      expect(existsSync(netns)).toBe(false);
+      const after = await calls();
+      expect(after.at(-1)).toEqual(['DEL', true]);
+      expect(after.slice(2, -1).every(([op, ok]) => op === 'DEL' && !ok)).toBe(true);
+    } finally {
+      await cluster.nodeExec('node-2', ['rm', '-f', '/etc/cni/net.d/00-broken.conflist', stand]);
+    }
+  });
+
+  it('takes a DEL that fails with "not found" as done, as containerd does: the sandbox goes without a retry', async () => {
+    const plugin = '/opt/cni/bin/me2e-link-gone';
+    const conf = { cniVersion: '1.0.0', name: 'gone', plugins: [{ type: 'me2e-link-gone' }] };
+    const script = `#!/bin/sh\\necho '{"cniVersion":"1.0.0","code":999,"msg":"Link not found"}'\\nexit 1\\n`;
+    const w = await cluster.nodeExec('node-2', ['sh', '-c', `printf '%b' '${script}' > ${plugin} && chmod +x ${plugin} && echo '${JSON.stringify(conf)}' > /etc/cni/net.d/00-gone.conflist`]);
+    expect(w.code).toBe(0);
+    try {
+      await api().post('/api/v1/namespaces/default/pods', podSpec('pgone', { nodeName: 'node-2' }));
+      const p = await waitFor('pgone failed', async () => {
+        const pod = await getPod('pgone');
+        return pod?.status?.conditions?.some((c) => c.reason === 'ContainersNotReady') ? pod : undefined;
+      });
+      const netns = `/run/netns/${p.metadata!.annotations!['multus-e2e.io/netns']}`;
+      expect(existsSync(netns)).toBe(false);
+      await api().delete('/api/v1/namespaces/default/pods/pgone');
+      await waitFor('pod pgone gone', async () => ((await getPod('pgone')) ? undefined : true));
+      const calls = (await cluster.cniCalls()).filter((c) => c.pod === 'pgone');
       expect(calls.map((c) => [c.op, c.exitCode === 0])).toEqual([['ADD', false], ['DEL', false]]);
     } finally {
-      await cluster.nodeExec('node-2', ['rm', '-f', '/etc/cni/net.d/00-broken.conflist']);
+      await cluster.nodeExec('node-2', ['rm', '-f', '/etc/cni/net.d/00-gone.conflist', plugin]);
     }
-    await api().delete('/api/v1/namespaces/default/pods/pfail');
-    await waitFor('pod pfail gone', async () => ((await getPod('pfail')) ? undefined : true));
   });
 
   it('schedules extended resources and records the device in the kubelet checkpoint', async () => {

@@ -3,9 +3,10 @@
 // as kubelet does, and on graceful delete runs DEL, removes the netns and finishes the delete. A DEL of
 // a running pod's sandbox that fails keeps the sandbox (netns included) and the pod, and is retried
 // until it succeeds, as containerd (StopPodSandbox returns the error) and kubelet (the pod worker
-// retries the kill) do. A sandbox whose ADD failed gets one clean-up DEL and is dropped; by default the
-// pod then stays failed, so scenarios are deterministic; with retrySandboxes(ms) the agent creates a new
-// sandbox after that pause, as kubelet's pod worker retries a failed RunPodSandbox.
+// retries the kill) do. A sandbox whose ADD failed gets one clean-up DEL and is dropped, or kept when that
+// DEL fails (then as a running pod's); by default the pod then stays failed, so scenarios are
+// deterministic; with retrySandboxes(ms) the agent creates a new sandbox after that pause (a kept one is
+// torn down first), as kubelet's pod worker retries a failed RunPodSandbox.
 import { randomBytes } from 'node:crypto';
 import type { V1Node, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
 import type { CniCallRecord } from '../provider.ts';
@@ -30,6 +31,15 @@ const PLUGIN_LOG = '/var/log/multus/multus.log';
  * with jitter; pkg/kubelet/kubelet.go); shorter here so a scenario waits seconds, not tens of them.
  */
 const DEL_RETRY_MS = 2_000;
+
+/**
+ * containerd's CNI library (github.com/containerd/go-cni, libcni.Remove) takes a DEL that fails with an
+ * error containing "not found" as done ("could mean that it was already deleted"): the sandbox goes and
+ * the DEL is not retried, whatever the plugin left behind. kind nodes run containerd, so this runtime does the same.
+ */
+function containerdTakesAsDeleted(err: Error): boolean {
+  return err.message.includes('not found');
+}
 
 /** Host path of a node's kubelet device-plugin checkpoint. */
 export function nodeCheckpointFile(nodeDir: string): string {
@@ -271,14 +281,25 @@ export class NodeAgent {
       this.failed.add(uid);
       const message = `Failed to create pod sandbox: failed to setup network for sandbox "${containerId}": ${describe(err, network)}`;
       this.o.log(`${this.name}: ${ns}/${name}: ${message}`);
-      // As kubelet does after a failed sandbox: DEL what may have been added, then drop the netns. Only
-      // once: a failed sandbox stays failed (no ADD or DEL retries), so these scenarios are deterministic.
+      // As containerd does after a failed sandbox: DEL what may have been added, then drop the netns. A
+      // clean-up DEL that fails leaves the sandbox (containerd marks it SANDBOX_UNKNOWN), netns included:
+      // deleting the pod then retries its DEL until it succeeds, and the pod stays Terminating meanwhile.
+      // Otherwise a failed sandbox stays failed (no ADD retries), so these scenarios are deterministic.
+      let cleanedUp = true;
       if (network) {
         const net = network;
-        await this.timed('DEL', pod, runtime, () => this.cni.del(net, runtime)).catch((e: Error) => this.o.log(`${this.name}: cleanup DEL of ${ns}/${name}: ${e.message}`));
+        await this.timed('DEL', pod, runtime, () => this.cni.del(net, runtime)).catch((e: Error) => {
+          if (containerdTakesAsDeleted(e)) return;
+          cleanedUp = false;
+          this.o.log(`${this.name}: cleanup DEL of ${ns}/${name} failed, the sandbox stays until a DEL succeeds: ${e.message}`);
+        });
       }
-      await deleteNetns(netns);
-      this.checkpoint.release(uid);
+      if (cleanedUp) {
+        await deleteNetns(netns);
+        this.checkpoint.release(uid);
+      } else {
+        this.sandboxes.set(uid, { containerId, netns, network: network ?? null, runtime });
+      }
       // With the API server away the event is lost (logged above), and the retry below must still be planned.
       await recordPodEvent(api, pod, { type: 'Warning', reason: 'FailedCreatePodSandBox', message, component: 'kubelet', host: this.name }).catch((e: Error) => this.o.log(`${this.name}: event of ${ns}/${name}: ${e.message}`));
       await this.patchStatus(pod, failedStatus(pod, this.o.node.fabricIp, startTime, message)).catch((e: Error) => this.o.log(`${this.name}: status of ${ns}/${name}: ${e.message}`));
@@ -294,7 +315,14 @@ export class NodeAgent {
       this.sandboxRetries.delete(uid);
       this.serial(uid, async () => {
         const pod = this.lastSeen.get(uid);
-        if (!pod || !this.failed.delete(uid)) return;
+        if (!pod || !this.failed.has(uid)) return;
+        // As kubelet stops a sandbox its clean-up left behind before it creates a new one.
+        const stale = this.sandboxes.get(uid);
+        if (stale && !(await this.teardown(uid, stale))) {
+          this.retrySandboxLater(uid);
+          return;
+        }
+        this.failed.delete(uid);
         await this.reconcile(uid, pod, false);
       });
     }, ms);
@@ -312,11 +340,19 @@ export class NodeAgent {
       try {
         await this.timed('DEL', pod, sb.runtime, () => this.cni.del(network, sb.runtime));
       } catch (err) {
+        if (containerdTakesAsDeleted(err as Error)) {
+          this.o.log(`${this.name}: DEL of ${sb.runtime.podNamespace}/${sb.runtime.podName} failed with "not found", taken as deleted: ${(err as Error).message}`);
+          return this.dropSandbox(uid, sb);
+        }
         this.o.log(`${this.name}: DEL of ${sb.runtime.podNamespace}/${sb.runtime.podName} failed, retrying in ${DEL_RETRY_MS / 1000} s: ${(err as Error).message}`);
         return false;
       }
-      await deleteNetns(sb.netns);
     }
+    return this.dropSandbox(uid, sb);
+  }
+
+  private async dropSandbox(uid: string, sb: Sandbox): Promise<true> {
+    if (sb.network) await deleteNetns(sb.netns);
     this.sandboxes.delete(uid);
     this.checkpoint.release(uid);
     return true;
