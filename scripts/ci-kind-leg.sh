@@ -3,18 +3,23 @@
 # Docker engine, kind, kubectl and a kind node image with nothing pulled, and prints `export DOCKER_HOST=…`,
 # `export PATH=…` and `export KIND_NODE_IMAGE=…` on stdout; its teardown.sh removes all of it again.
 # The project itself reads only those ordinary settings. The teardown runs whatever happens (trap), and the
-# script exits with the runs' status (0 only when every run passed).
+# script exits with the runs' status (0 only when every run passed, or matched its expectation file).
 #
 # Usage: scripts/ci-kind-leg.sh KIT_DIR [REPORTS_DIR [BINARIES_DIR]]     (REPORTS_DIR default: reports/kind)
-# Runs, one cluster at a time:
-#   1. the bundled plugin on kindnet, every scenario the nodes' kernel allows    → REPORTS_DIR
-#   2. the bundled plugin on the bridge primary the provider configures, the @bridge scenario (pod to pod
-#      over a bridge attachment on a node whose primary network is a bridge too)
-#                                                                                → REPORTS_DIR/bridge-primary
-#   3. the bundled plugin in thick mode (its daemon as a DaemonSet), the macvlan, bridge, bad-input and
-#      thick scenarios                                                             → REPORTS_DIR/thick
-#   4. on the local provider, the host scenarios with the control plane from the kit's images beside the
-#      same binaries (third argument), and the kill test of those containers      → REPORTS_DIR/control-plane
+# BINARIES_DIR holds kube-apiserver, etcd and upstream Multus (multus, multus-shim, multus-daemon).
+# One kindnet cluster serves every plugin in turn (each run reuses it with --keep and replaces the plugin
+# the run before installed), which saves a cluster set-up per plugin:
+#   1. the bundled plugin, every scenario the nodes' kernel allows                → REPORTS_DIR
+#   2. the bundled plugin in thick mode (its daemon as a DaemonSet), the macvlan, bridge and thick
+#      scenarios                                                                   → REPORTS_DIR/thick
+#   3. upstream Multus thick and 4. thin from BINARIES_DIR, as DaemonSets shaped like upstream's, those and
+#      the bad-input scenarios, each judged against its expectation file → REPORTS_DIR/upstream-thick, upstream-thin
+# Then a second cluster:
+#   5. the bundled plugin on the bridge primary the provider configures, the @bridge scenario (pod to pod
+#      over a bridge attachment on a node whose primary network is a bridge too)  → REPORTS_DIR/bridge-primary
+# Beside all of these, from the start:
+#   6. on the local provider, the host scenarios with the control plane from the kit's images beside the
+#      binaries of BINARIES_DIR, and the kill test of those containers           → REPORTS_DIR/control-plane
 set -uo pipefail
 
 kit="${1:?usage: scripts/ci-kind-leg.sh KIT_DIR [REPORTS_DIR]}"
@@ -26,7 +31,22 @@ fi
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 
 say() { printf '[ci-kind-leg %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+kindnet_cluster=ci-kind
+# A process and everything it started, children first (the control-plane part runs in the background).
+kill_tree() {
+  local child
+  for child in $(ps -o pid= --ppid "$1"); do kill_tree "$child"; done
+  kill "$1" 2>/dev/null
+}
 teardown() {
+  # Interrupted while the control-plane part still runs: it is stopped before the Docker engine goes.
+  if [[ -n ${cp_pid:-} ]] && kill -0 "$cp_pid" 2>/dev/null; then
+    say "stopping the control-plane part (pid $cp_pid)"
+    kill_tree "$cp_pid"
+    wait "$cp_pid" 2>/dev/null
+  fi
+  # A run that failed midway may have kept the shared cluster: its state and kubeconfig go with it.
+  [[ -n ${DOCKER_HOST:-} ]] && node bin/multus-e2e.mjs cluster down --provider kind --name "$kindnet_cluster" >&2 2>&1 || true
   say "kit teardown"
   "$kit/teardown.sh" >&2 || say "kit teardown FAILED (exit $?)"
 }
@@ -56,31 +76,67 @@ leg() { # name, then multus-e2e run arguments
   ((code == 0)) || status=1
 }
 
-leg kindnet --name ci-kind --reports-dir "$reports"
-MULTUS_E2E_KIND_PRIMARY=bridge leg bridge-primary --name ci-kind-bridge --tags '@bridge' --reports-dir "$reports/bridge-primary"
-leg bundled-thick --name ci-kind-thick --plugin bundled-thick --tags '@macvlan or @bridge or @errors or @thick' --reports-dir "$reports/thick"
+bins=${3:-}
 
 # The host scenarios on etcd + kube-apiserver v1.20.2 from the kit's images (local provider, --control-plane
 # container:…) beside the same binaries run directly, from the directory given as third argument (it holds
-# kube-apiserver and etcd); exit 0 only when every verdict is the same on both. Then the vitest file that
-# SIGKILLs such runs midway and finds no container left after `cluster down` or the next create.
-cp_bins=${3:-}
-apiserver_image=k8s.gcr.io/kube-apiserver:v1.20.2 etcd_image=k8s.gcr.io/etcd:3.4.13-0
-if [[ -x $cp_bins/kube-apiserver && -x $cp_bins/etcd ]]; then
+# kube-apiserver and etcd); it passes only when every verdict is the same on both and both runs passed
+# (a scenario failing on both would be no difference to the matrix, but the bundled plugin must pass
+# everything; .ci/run relies on this for its real-apiserver leg). Then the vitest file that SIGKILLs such
+# runs midway and finds no container left after `cluster down` or the next create. This part needs only
+# the kit's Docker engine, so it runs beside the kind runs (its lines prefixed "cp | "), which spend most
+# of their time waiting on kubelets.
+control_plane_part() {
+  local status=0 t code
+  local apiserver_image=k8s.gcr.io/kube-apiserver:v1.20.2 etcd_image=k8s.gcr.io/etcd:3.4.13-0
+  if [[ -x $bins/kube-apiserver && -x $bins/etcd ]]; then
+    t=$SECONDS code=0
+    node bin/multus-e2e.mjs compare --no-vm --name ci-cp --reports-dir "$reports/control-plane" --control-plane binaries \
+      --kube-apiserver "$bins/kube-apiserver" --etcd "$bins/etcd" --control-plane container:v1.20.2 \
+      --apiserver-image "$apiserver_image" --etcd-image "$etcd_image" || code=$?
+    local failed_columns
+    failed_columns=$(node -e '
+      const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+      process.stdout.write(m.columns.filter((c) => c.exitCode !== 0).map((c) => `${c.label} (exit ${c.exitCode})`).join(", "));
+    ' "$reports/control-plane/matrix.json" 2>/dev/null || echo "no matrix.json")
+    if [[ -n $failed_columns ]]; then
+      say "control plane matrix: runs that did not pass: $failed_columns"
+      code=1
+    fi
+    say "control plane matrix (binaries, container:v1.20.2), host scenarios: exit $code after $((SECONDS - t)) s"
+    ((code == 0)) || status=1
+  else
+    say "control plane matrix skipped: no kube-apiserver and etcd in '$bins' (third argument)"
+  fi
   t=$SECONDS code=0
-  node bin/multus-e2e.mjs compare --no-vm --name ci-cp --reports-dir "$reports/control-plane" --control-plane binaries \
-    --kube-apiserver "$cp_bins/kube-apiserver" --etcd "$cp_bins/etcd" --control-plane container:v1.20.2 \
-    --apiserver-image "$apiserver_image" --etcd-image "$etcd_image" || code=$?
-  say "control plane matrix (binaries, container:v1.20.2), host scenarios: exit $code after $((SECONDS - t)) s"
+  MULTUS_E2E_REQUIRE_DOCKER=1 MULTUS_E2E_APISERVER_IMAGE=$apiserver_image MULTUS_E2E_ETCD_IMAGE=$etcd_image \
+    npx vitest run clusters/local/container-control-plane.test.ts || code=$?
+  say "control plane containers of killed runs (vitest): exit $code after $((SECONDS - t)) s"
   ((code == 0)) || status=1
+  return $status
+}
+(control_plane_part 2>&1 | sed -u 's/^/cp | /'; exit "${PIPESTATUS[0]}") &
+cp_pid=$!
+
+# The scenarios that exercise what differs between plugin families on kind: attachments, bad input (where
+# upstream's findings are), and the thick daemon's own scenarios (skipped on kind, with the reason).
+subset='@macvlan or @bridge or @errors or @thick'
+leg kindnet --name "$kindnet_cluster" --keep --reports-dir "$reports"
+leg bundled-thick --name "$kindnet_cluster" --keep --plugin bundled-thick --tags '@macvlan or @bridge or @thick' --reports-dir "$reports/thick"
+if [[ -x $bins/multus && -x $bins/multus-shim && -x $bins/multus-daemon ]]; then
+  leg upstream-thick --name "$kindnet_cluster" --keep --plugin "thick:$bins/multus-shim,$bins/multus-daemon" --tags "$subset" \
+    --expect expectations/multus-v4.2.2-thick.yaml --reports-dir "$reports/upstream-thick"
+  leg upstream-thin --name "$kindnet_cluster" --plugin "thin:$bins/multus" --tags "$subset" \
+    --expect expectations/multus-v4.2.2-thin.yaml --reports-dir "$reports/upstream-thin"
 else
-  say "control plane matrix skipped: no kube-apiserver and etcd in '$cp_bins' (third argument)"
+  say "upstream thin and thick on kind skipped: no multus, multus-shim and multus-daemon in '$bins' (third argument)"
 fi
-t=$SECONDS code=0
-MULTUS_E2E_REQUIRE_DOCKER=1 MULTUS_E2E_APISERVER_IMAGE=$apiserver_image MULTUS_E2E_ETCD_IMAGE=$etcd_image \
-  npx vitest run clusters/local/container-control-plane.test.ts || code=$?
-say "control plane containers of killed runs (vitest): exit $code after $((SECONDS - t)) s"
-((code == 0)) || status=1
+t=$SECONDS
+node bin/multus-e2e.mjs cluster down --provider kind --name "$kindnet_cluster" >&2 || status=1
+say "cluster $kindnet_cluster down after $((SECONDS - t)) s"
+MULTUS_E2E_KIND_PRIMARY=bridge leg bridge-primary --name ci-kind-bridge --tags '@bridge' --reports-dir "$reports/bridge-primary"
+
+wait "$cp_pid" || status=1
 
 say "kind leg done in $((SECONDS - t0)) s, status $status"
 exit "$status"
