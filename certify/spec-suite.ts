@@ -9,7 +9,7 @@ import { runCommand } from '../clusters/local/run-command.ts';
 import { renderConfig, subnetValues, type CertifyConfig, type JsonObject, type PlaceholderValues } from './config.ts';
 import { Delegate, describeCall, stdoutJson, type CallRecord } from './delegate.ts';
 import {
-  addNetns, addVethPair, containerLinks, deleteNetns, deleteNetnsAndWait, diffSnapshots, filesUnder, ipIn, linksIn, netnsPath, netnsWithPrefix, routesIn, snapshot, type Snapshot,
+  addNetns, addVethPair, containerLinks, deleteNetns, deleteNetnsAll, deleteNetnsAndWait, diffSnapshots, filesUnder, ipIn, linksIn, netnsPath, netnsWithPrefix, routesIn, snapshot, type Snapshot,
 } from './kernel.ts';
 import { REQUIREMENTS, versionAtLeast } from './requirements.ts';
 import { judged, type RequirementResult } from './results.ts';
@@ -180,7 +180,7 @@ class VersionRun {
   }
 
   async cleanup(): Promise<void> {
-    for (const ns of this.netnsNames) await deleteNetns(ns);
+    await deleteNetnsAll([...this.netnsNames]);
     this.netnsNames.clear();
   }
 
@@ -255,9 +255,10 @@ async function runVersion(run: VersionRun, opts: SpecSuiteOptions, residue: Reco
   run.judge('add.result-schema', schemaProblems.length === 0, `a CNI ${v} ${ipam ? 'IPAM ' : ''}result (CNI spec §5), cniVersion "${v}"`, schemaProblems.length === 0 ? 'valid' : list(schemaProblems), [a.add, b.add]);
   if (!ipam) {
     const problems = b.result !== undefined ? await run.truth(b) : ['ADD failed'];
-    const kernel = (await linksIn(b.netnsName)).map((l) => `${l.ifname} ${l.address ?? ''} ${(l.addr_info ?? []).map((x) => `${x.local}/${x.prefixlen}`).join(' ')}`.trim());
+    const bLinks = await linksIn(b.netnsName);
+    const kernel = bLinks.map((l) => `${l.ifname} ${l.address ?? ''} ${(l.addr_info ?? []).map((x) => `${x.local}/${x.prefixlen}`).join(' ')}`.trim());
     run.judge('add.result-true', problems.length === 0, 'every interface, MAC, MTU, address and route in the result is in the kernel', problems.length === 0 ? 'all found' : list(problems), [b.add], [`kernel (ip -j addr, netns ${b.netnsName}): ${kernel.join('; ')}`]);
-    const nsLinks = (await linksIn(b.netnsName)).map((l) => l.ifname).filter((n) => n !== 'lo');
+    const nsLinks = bLinks.map((l) => l.ifname).filter((n) => n !== 'lo');
     // Results before 0.3.0 (ip4/ip6) list no interfaces.
     const listed = !versionAtLeast(v, '0.3.0') || normalizeResult(b.result).interfaces.some((i) => i.name === b.ifname && i.sandbox === b.netns);
     const long = await run.attach('long', { ifname: TOO_LONG_IFNAME });
@@ -465,7 +466,8 @@ async function hostNamespace(opts: SpecSuiteOptions, name: string): Promise<stri
 }
 
 export async function runSpecSuite(opts: SpecSuiteOptions): Promise<SpecOutcome> {
-  for (const ns of await netnsWithPrefix(`${opts.name}-`)) await deleteNetns(ns);
+  const started = Date.now();
+  await deleteNetnsAll(await netnsWithPrefix(`${opts.name}-`));
   const dataRoot = await mkdtemp(path.join(os.tmpdir(), `multus-e2e-certify-${opts.name}-`));
   const calls: CallRecord[] = [];
   const delegate = new Delegate(opts.delegate, await hostNamespace(opts, `${opts.name}-host`), calls);
@@ -491,8 +493,13 @@ export async function runSpecSuite(opts: SpecSuiteOptions): Promise<SpecOutcome>
     const values: PlaceholderValues = { name: `${opts.name}-net`, master: 'certm0', dataDir: path.join(dataRoot, 'proto'), device: '', ...subnetValues(199) };
     const kind = opts.ipamOnly ? 'ipam' : 'interface';
     const gap = opts.ipamOnly ? undefined : await kernelGap(String(opts.config.template.type), `${opts.name}-probe`);
+    // Each part's time in the progress lines: the vm guest is slow enough for it to matter where it goes.
+    const who = path.basename(opts.delegate);
+    const took = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
     if (versions.length > 0 && !gap) {
+      const t0 = Date.now();
       results.push(...await protocolChecks(delegate, opts, values, claimed, versions[versions.length - 1]!));
+      opts.progress(`certify: ${who}: VERSION and the protocol checks done in ${took(started)}, the protocol checks alone ${took(t0)}`);
     }
     if (gap) {
       for (const v of versions) {
@@ -500,18 +507,20 @@ export async function runSpecSuite(opts: SpecSuiteOptions): Promise<SpecOutcome>
       }
       for (const id of ['version.unsupported-refused', 'env.missing', 'env.invalid', 'stdin.malformed']) results.push(judged(id, undefined, 'skipped', '—', `could not run: ${gap}`));
     } else {
-      opts.progress(`certify: CNI ${versions.join(', ')}, side by side …`);
+      opts.progress(`certify: ${who}: CNI ${versions.join(', ')}, side by side …`);
       // Each version has its own host namespace, subnet, network name and state dir, so their diffs never mix.
       const perVersion = await Promise.all(versions.map(async (v, i) => {
         const octet = 200 + i;
         const hostNs = await hostNamespace(opts, `${opts.name}-h${i}`);
         const run = new VersionRun(opts, new Delegate(opts.delegate, hostNs, calls), v, `v${i}`, hostNs,
           { ...values, name: `${opts.name}-net${i}`, dataDir: path.join(dataRoot, `v${i}`), ...subnetValues(octet) }, octet);
+        const t0 = Date.now();
         try {
           await runVersion(run, opts, residue, hostNs);
         } finally {
           await run.cleanup();
         }
+        opts.progress(`certify: ${who}: CNI ${v} done in ${took(t0)}`);
         return run.results;
       }));
       results.push(...perVersion.flat());
@@ -520,7 +529,7 @@ export async function runSpecSuite(opts: SpecSuiteOptions): Promise<SpecOutcome>
     results.push(gap ? judged('error.well-formed', undefined, 'skipped', '—', `could not run: ${gap}`) : errorChecks(calls));
     return { claimed, results, residue, calls };
   } finally {
-    for (const ns of await netnsWithPrefix(`${opts.name}-`)) await deleteNetns(ns);
+    await deleteNetnsAll(await netnsWithPrefix(`${opts.name}-`));
     await rm(dataRoot, { recursive: true, force: true });
   }
 }
