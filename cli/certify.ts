@@ -110,13 +110,12 @@ async function certifyHere(cmd: CertifyCommand, progress: Progress): Promise<Cer
 
 export async function certifyCommand(cmd: CertifyCommand, progress: Progress): Promise<number> {
   const inVm = process.env.MULTUS_E2E_IN_VM === '1';
-  const gaps: string[] = [];
-  if (cmd.provider !== 'vm') {
-    for (const j of cmd.jobs) {
-      const gap = await kernelGapFor({ ...j, ipamOnly: cmd.ipamOnly });
-      if (gap) gaps.push(`${path.basename(j.delegate)}: ${gap}`);
-    }
-  }
+  // Each job probes in a namespace named after it, so the probes run side by side.
+  const probed = cmd.provider === 'vm' ? [] : await Promise.all(cmd.jobs.map(async (j) => {
+    const gap = await kernelGapFor({ ...j, ipamOnly: cmd.ipamOnly });
+    return gap ? [`${path.basename(j.delegate)}: ${gap}`] : [];
+  }));
+  const gaps = probed.flat();
   const placement = await placeCertify({
     provider: cmd.provider, profile: cmd.profile, inVm, gaps, vm: async () => (await import('../clusters/vm/index.ts')).vmAvailability(),
   });

@@ -2,15 +2,7 @@
 // summary, the kubeconfig path) so they can be piped.
 import path from 'node:path';
 import { parseCommand, UsageError, type KindOptions } from './args.ts';
-import { certifyCommand } from './certify.ts';
-import { clusterCommand } from './cluster.ts';
-import { compareCommand } from './compare.ts';
-import { matrixCommand } from './matrix.ts';
 import { removeEmptyWorkRoot } from './paths.ts';
-import { reportCommand } from './report.ts';
-import { collectCliCommand, reproCliCommand } from './repro.ts';
-import { runCommand } from './run.ts';
-import { stressCommand } from './stress.ts';
 import { lockWorkDir } from './work-dir-lock.ts';
 
 const progress = (line: string) => process.stderr.write(`[multus-e2e ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -37,34 +29,38 @@ async function owningWorkDir(workDir: string, argv: string[], command: () => Pro
   }
 }
 
+// Each command's module is loaded when that command runs: run and compare import cucumber-js, which
+// alone took ~9.5 s to load in the vm guest (`import('@cucumber/cucumber/api')`, 2026-12-02), and
+// certify runs there without it.
 async function main(argv: string[]): Promise<number> {
   const cmd = parseCommand(argv);
+  const run = async (c: Parameters<typeof import('./run.ts').runCommand>[0]) => (await import('./run.ts')).runCommand(c, progress);
   switch (cmd.kind) {
     case 'help':
       process.stdout.write(cmd.text);
       return 0;
     case 'run':
       applyKindOptions(cmd.kindOptions, path.join(cmd.reportsDir, 'cluster-logs'));
-      return owningWorkDir(cmd.workDir, argv, () => runCommand(cmd, progress));
+      return owningWorkDir(cmd.workDir, argv, () => run(cmd));
     case 'cluster':
       applyKindOptions(cmd.kindOptions);
-      return owningWorkDir(cmd.workDir, argv, () => clusterCommand(cmd, progress));
+      return owningWorkDir(cmd.workDir, argv, async () => (await import('./cluster.ts')).clusterCommand(cmd, progress));
     case 'report':
-      return reportCommand(cmd, progress);
+      return (await import('./report.ts')).reportCommand(cmd, progress);
     case 'compare':
       // Both runs share the kind settings; each holds its own cluster's work-dir lock while it runs.
       applyKindOptions(cmd.runs[0].kindOptions, path.join(cmd.reportsDir, 'cluster-logs'));
-      return compareCommand(cmd, progress, (run) => owningWorkDir(run.workDir, argv, () => runCommand(run, progress)));
+      return (await import('./compare.ts')).compareCommand(cmd, progress, (r) => owningWorkDir(r.workDir, argv, () => run(r)));
     case 'matrix':
-      return matrixCommand(cmd, progress, (run) => owningWorkDir(run.workDir, argv, () => runCommand(run, progress)));
+      return (await import('./matrix.ts')).matrixCommand(cmd, progress, (r) => owningWorkDir(r.workDir, argv, () => run(r)));
     case 'repro':
-      return reproCliCommand(cmd, progress, (workDir, fn) => owningWorkDir(workDir, argv, fn));
+      return (await import('./repro.ts')).reproCliCommand(cmd, progress, (workDir, fn) => owningWorkDir(workDir, argv, fn));
     case 'collect':
-      return collectCliCommand(cmd, progress, (workDir, fn) => owningWorkDir(workDir, argv, fn));
+      return (await import('./repro.ts')).collectCliCommand(cmd, progress, (workDir, fn) => owningWorkDir(workDir, argv, fn));
     case 'stress':
-      return owningWorkDir(cmd.workDir, argv, () => stressCommand(cmd, progress));
+      return owningWorkDir(cmd.workDir, argv, async () => (await import('./stress.ts')).stressCommand(cmd, progress));
     case 'certify':
-      return certifyCommand(cmd, progress);
+      return (await import('./certify.ts')).certifyCommand(cmd, progress);
   }
 }
 
