@@ -44,7 +44,8 @@ certify del-not-idempotent del.idempotent $fixtures/del-not-idempotent $cfg/veth
 certify ignores-ifname add.ifname $fixtures/ignores-ifname $cfg/veth-delegate.json
 certify bad-error-json error.well-formed $fixtures/bad-error-json $cfg/veth-delegate.json
 # ipvlan and vlan need link kinds a host kernel may lack (this CI host's has neither): certify then runs
-# them in the vm guest, both in one boot (~8.5 min on a 2-core machine, most of it Part 1 under TCG);
+# them in the vm guest, both in one boot (344 s in `bash scripts/ci-certify.sh`, 2026-12-02 01:38 UTC,
+# 2-core machine at load 6-22; the step 392 s; most of it Part 1's process starts under TCG);
 # certificates in reports/certify/vm/<plugin>/, output in reports/certify/vm.log. Same findings as macvlan.
 labels+=(vm/ipvlan vm/vlan); expected+=("check.healthy $debian_common" "check.healthy $debian_common")
 node bin/multus-e2e.mjs certify --delegate $bin/ipvlan --config $cfg/ipvlan.json --delegate $bin/vlan --config $cfg/vlan.json \
