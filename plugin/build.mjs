@@ -1,19 +1,26 @@
 // Bundles the plugin, its thick-mode daemon and the installer into single self-contained executables
 // (no node_modules at run time): plugin/dist/multus, multus-daemon and multus-install; copies the
 // thick-mode shim (a shell script) to plugin/dist/multus-shim. dist/multus is loader.ts with the
-// bundle of main.ts inside it as a string, which the loader compiles with a V8 code cache.
+// bundle of main.ts inside it as a string, which the loader compiles with a V8 code cache. Every file is
+// written beside its place and renamed into it, so a cluster being set up while `npm run build` runs again
+// (CI does both at once) copies the old file or the new one, never a half-written one.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, 'dist');
 mkdirSync(dist, { recursive: true });
+function writeAtomically(file, contents, mode = 0o644) {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, contents, { mode });
+  renameSync(tmp, file);
+}
 // CommonJS so the extensionless files load the same inside this "type":"module" repo and when copied
 // alone into /opt/cni/bin.
-writeFileSync(join(dist, 'package.json'), '{ "type": "commonjs" }\n');
+writeAtomically(join(dist, 'package.json'), '{ "type": "commonjs" }\n');
 
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, legalComments: 'none', logLevel: 'warning' };
 const thin = await build({ ...common, entryPoints: [join(here, 'main.ts')], write: false });
@@ -30,11 +37,10 @@ const targets = [
 ];
 for (const t of targets) {
   const outfile = join(dist, t.out);
-  await build({ ...common, entryPoints: [join(here, t.entry)], outfile, banner: { js: '#!/usr/bin/env node' }, ...(t.define ? { define: t.define } : {}) });
-  chmodSync(outfile, 0o755);
+  const out = await build({ ...common, entryPoints: [join(here, t.entry)], write: false, banner: { js: '#!/usr/bin/env node' }, ...(t.define ? { define: t.define } : {}) });
+  writeAtomically(outfile, out.outputFiles[0].contents, 0o755);
   console.log(`built ${outfile}`);
 }
 const shim = join(dist, 'multus-shim');
-copyFileSync(join(here, 'daemon/shim.sh'), shim);
-chmodSync(shim, 0o755);
+writeAtomically(shim, readFileSync(join(here, 'daemon/shim.sh')), 0o755);
 console.log(`built ${shim}`);
