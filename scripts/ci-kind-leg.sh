@@ -14,10 +14,10 @@
 #      scenarios                                                                   → REPORTS_DIR/thick
 #   3. upstream Multus thick and 4. thin from BINARIES_DIR, as DaemonSets shaped like upstream's, those and
 #      the bad-input scenarios, each judged against its expectation file → REPORTS_DIR/upstream-thick, upstream-thin
-# Then a second cluster:
-#   5. the bundled plugin on the bridge primary the provider configures, the @bridge scenario (pod to pod
-#      over a bridge attachment on a node whose primary network is a bridge too)  → REPORTS_DIR/bridge-primary
 # Beside all of these, from the start:
+#   5. a second cluster: the bundled plugin on the bridge primary the provider configures, the @bridge
+#      scenario (pod to pod over a bridge attachment on a node whose primary network is a bridge too)
+#                                                                                  → REPORTS_DIR/bridge-primary
 #   6. on the local provider, the host scenarios with the control plane from the kit's images beside the
 #      binaries of BINARIES_DIR, and the kill test of those containers           → REPORTS_DIR/control-plane
 set -uo pipefail
@@ -31,7 +31,7 @@ fi
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 
 say() { printf '[ci-kind-leg %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-kindnet_cluster=ci-kind
+kindnet_cluster=ci-kind bridge_cluster=ci-kind-bridge
 # A process and everything it started, children first (the control-plane part runs in the background).
 kill_tree() {
   local child
@@ -40,13 +40,20 @@ kill_tree() {
 }
 teardown() {
   # Interrupted while the control-plane part still runs: it is stopped before the Docker engine goes.
-  if [[ -n ${cp_pid:-} ]] && kill -0 "$cp_pid" 2>/dev/null; then
-    say "stopping the control-plane part (pid $cp_pid)"
-    kill_tree "$cp_pid"
-    wait "$cp_pid" 2>/dev/null
+  local pid
+  for pid in ${cp_pid:-} ${bridge_pid:-}; do
+    if kill -0 "$pid" 2>/dev/null; then
+      say "stopping a part still running (pid $pid)"
+      kill_tree "$pid"
+      wait "$pid" 2>/dev/null
+    fi
+  done
+  # A run that failed midway may have kept its cluster: its state and kubeconfig go with it.
+  if [[ -n ${DOCKER_HOST:-} ]]; then
+    for cluster in "$kindnet_cluster" "$bridge_cluster"; do
+      node bin/multus-e2e.mjs cluster down --provider kind --name "$cluster" >&2 2>&1 || true
+    done
   fi
-  # A run that failed midway may have kept the shared cluster: its state and kubeconfig go with it.
-  [[ -n ${DOCKER_HOST:-} ]] && node bin/multus-e2e.mjs cluster down --provider kind --name "$kindnet_cluster" >&2 2>&1 || true
   say "kit teardown"
   "$kit/teardown.sh" >&2 || say "kit teardown FAILED (exit $?)"
 }
@@ -118,6 +125,16 @@ control_plane_part() {
 (control_plane_part 2>&1 | sed -u 's/^/cp | /'; exit "${PIPESTATUS[0]}") &
 cp_pid=$!
 
+# The bridge-primary cluster beside the kindnet one (lines prefixed "bridge | "). Its eth1 network gets a
+# subnet of its own: Docker refuses a second network with the same pool.
+bridge_part() {
+  MULTUS_E2E_KIND_PRIMARY=bridge MULTUS_E2E_KIND_ETH1_SUBNET=198.18.253.0/24 \
+    leg bridge-primary --name "$bridge_cluster" --tags '@bridge' --reports-dir "$reports/bridge-primary"
+  return $status
+}
+(bridge_part 2>&1 | sed -u 's/^/bridge | /'; exit "${PIPESTATUS[0]}") &
+bridge_pid=$!
+
 # The scenarios that exercise what differs between plugin families on kind: attachments, bad input (where
 # upstream's findings are), and the thick daemon's own scenarios (skipped on kind, with the reason).
 subset='@macvlan or @bridge or @errors or @thick'
@@ -134,8 +151,8 @@ fi
 t=$SECONDS
 node bin/multus-e2e.mjs cluster down --provider kind --name "$kindnet_cluster" >&2 || status=1
 say "cluster $kindnet_cluster down after $((SECONDS - t)) s"
-MULTUS_E2E_KIND_PRIMARY=bridge leg bridge-primary --name ci-kind-bridge --tags '@bridge' --reports-dir "$reports/bridge-primary"
 
+wait "$bridge_pid" || status=1
 wait "$cp_pid" || status=1
 
 say "kind leg done in $((SECONDS - t0)) s, status $status"
