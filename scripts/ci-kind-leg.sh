@@ -12,8 +12,9 @@
 #   1. the bundled plugin, every scenario the nodes' kernel allows                → REPORTS_DIR
 #   2. the bundled plugin in thick mode (its daemon as a DaemonSet), the macvlan, bridge and thick
 #      scenarios                                                                   → REPORTS_DIR/thick
-#   3. upstream Multus thick and 4. thin from BINARIES_DIR, as DaemonSets shaped like upstream's, those and
-#      the bad-input scenarios, each judged against its expectation file → REPORTS_DIR/upstream-thick, upstream-thin
+#   3. upstream Multus thick and 4. thin from BINARIES_DIR, as DaemonSets shaped like upstream's, those
+#      scenarios (thick also the bad-input ones), each judged against its expectation file
+#                                                             → REPORTS_DIR/upstream-thick, upstream-thin
 # Beside all of these, from the start:
 #   5. a second cluster: the bundled plugin on the bridge primary the provider configures, the @bridge
 #      scenario (pod to pod over a bridge attachment on a node whose primary network is a bridge too)
@@ -143,7 +144,10 @@ leg bundled-thick --name "$kindnet_cluster" --keep --plugin bundled-thick --tags
 if [[ -x $bins/multus && -x $bins/multus-shim && -x $bins/multus-daemon ]]; then
   leg upstream-thick --name "$kindnet_cluster" --keep --plugin "thick:$bins/multus-shim,$bins/multus-daemon" --tags "$subset" \
     --expect expectations/multus-v4.2.2-thick.yaml --reports-dir "$reports/upstream-thick"
-  leg upstream-thin --name "$kindnet_cluster" --plugin "thin:$bins/multus" --tags "$subset" \
+  # Not the bad-input scenarios for upstream thin on kind: whether its pod with a refused interface name
+  # can be deleted there is a race inside upstream's DEL (expectations/multus-v4.2.2.md#del-invalid-ifname);
+  # the local provider judges that scenario, where the outcome is the same every run.
+  leg upstream-thin --name "$kindnet_cluster" --plugin "thin:$bins/multus" --tags '@macvlan or @bridge or @thick' \
     --expect expectations/multus-v4.2.2-thin.yaml --reports-dir "$reports/upstream-thin"
 else
   say "upstream thin and thick on kind skipped: no multus, multus-shim and multus-daemon in '$bins' (third argument)"
