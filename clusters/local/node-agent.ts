@@ -285,21 +285,9 @@ export class NodeAgent {
       // clean-up DEL that fails leaves the sandbox (containerd marks it SANDBOX_UNKNOWN), netns included:
       // deleting the pod then retries its DEL until it succeeds, and the pod stays Terminating meanwhile.
       // Otherwise a failed sandbox stays failed (no ADD retries), so these scenarios are deterministic.
-      let cleanedUp = true;
-      if (network) {
-        const net = network;
-        await this.timed('DEL', pod, runtime, () => this.cni.del(net, runtime)).catch((e: Error) => {
-          if (containerdTakesAsDeleted(e)) return;
-          cleanedUp = false;
-          this.o.log(`${this.name}: cleanup DEL of ${ns}/${name} failed, the sandbox stays until a DEL succeeds: ${e.message}`);
-        });
-      }
-      if (cleanedUp) {
-        await deleteNetns(netns);
-        this.checkpoint.release(uid);
-      } else {
-        this.sandboxes.set(uid, { containerId, netns, network: network ?? null, runtime });
-      }
+      const sandbox: Sandbox = { containerId, netns, network: network ?? null, runtime };
+      this.sandboxes.set(uid, sandbox);
+      if (!(await this.teardown(uid, sandbox))) this.o.log(`${this.name}: the sandbox of ${ns}/${name} stays until a DEL succeeds`);
       // With the API server away the event is lost (logged above), and the retry below must still be planned.
       await recordPodEvent(api, pod, { type: 'Warning', reason: 'FailedCreatePodSandBox', message, component: 'kubelet', host: this.name }).catch((e: Error) => this.o.log(`${this.name}: event of ${ns}/${name}: ${e.message}`));
       await this.patchStatus(pod, failedStatus(pod, this.o.node.fabricIp, startTime, message)).catch((e: Error) => this.o.log(`${this.name}: status of ${ns}/${name}: ${e.message}`));
@@ -352,7 +340,8 @@ export class NodeAgent {
   }
 
   private async dropSandbox(uid: string, sb: Sandbox): Promise<true> {
-    if (sb.network) await deleteNetns(sb.netns);
+    // A host-network pod's sandbox is the node's own netns.
+    if (sb.netns !== this.o.node.netns) await deleteNetns(sb.netns);
     this.sandboxes.delete(uid);
     this.checkpoint.release(uid);
     return true;
