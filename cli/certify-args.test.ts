@@ -60,7 +60,8 @@ describe('certify arguments: several delegates and where they run', () => {
 
   it('shares the directory of a delegate or config under /tmp or /run (the guest mounts its own), and refuses /tmp itself', () => {
     const cmd = parseCertifyCommand([...base, '--reports-dir', '/x/r'], ROOT) as CertifyCommand;
-    expect(guestShares(cmd)).toEqual(['/x/r']);
+    // A config outside /tmp and /run (not the checkout's fixture: a checkout may itself live under /tmp).
+    expect(guestShares({ ...cmd, jobs: [{ ...cmd.jobs[0]!, config: '/x/c/cfg.json' }] })).toEqual(['/x/r']);
     expect(guestShares({ ...cmd, jobs: [{ ...cmd.jobs[0]!, config: '/tmp/me/cfg.json', delegate: '/run/p/plugin' }] })).toEqual(['/x/r', '/run/p', '/tmp/me']);
     expect(() => guestShares({ ...cmd, jobs: [{ ...cmd.jobs[0]!, config: '/tmp/cfg.json' }] })).toThrow(/own \/tmp/);
   });
