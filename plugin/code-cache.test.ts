@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -52,10 +52,18 @@ describe('V8 code cache file', () => {
     writeCodeCache(target, 'bundle-a', data);
     expect(readFileSync(victim, 'utf8')).toBe('unchanged');
     expect(readCodeCache(target, 'bundle-a')).toBeUndefined();
+    expect(lstatSync(`${target}.tmp-${process.pid}`).isSymbolicLink()).toBe(true); // someone else's: left alone
   });
 
   it('writing into a directory that does not exist fails silently and creates nothing', () => {
     expect(() => writeCodeCache(join(dir, 'missing', 'cache'), 'bundle-a', data)).not.toThrow();
     expect(() => statSync(join(dir, 'missing'))).toThrow();
+  });
+
+  it('a write whose rename fails leaves no temp file behind', () => {
+    const target = join(dir, 'occupied');
+    mkdirSync(join(target, 'inside'), { recursive: true }); // rename(2) cannot replace a non-empty directory
+    expect(() => writeCodeCache(target, 'bundle-a', data)).not.toThrow();
+    expect(readdirSync(dir).filter((name) => name.startsWith('occupied.tmp-'))).toEqual([]);
   });
 });

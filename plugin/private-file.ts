@@ -3,7 +3,7 @@
 // cache is run), so a file is used only when this user alone can have written it. cniDir is normally
 // root's own, but a config may name a directory others can write to, such as a shared /tmp.
 
-import { closeSync, fstatSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 /** The file's bytes, when it is owned by this user and writable by no one else; otherwise (or on any error) undefined. */
 export function readPrivateFile(file: string): Buffer | undefined {
@@ -24,12 +24,17 @@ export function readPrivateFile(file: string): Buffer | undefined {
  * 0600, then renamed over `file`. False when that failed (e.g. the directory is not writable).
  */
 export function writePrivateFile(file: string, data: Buffer | string): boolean {
+  const tmp = `${file}.tmp-${process.pid}`;
   try {
-    const tmp = `${file}.tmp-${process.pid}`;
     writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
+  } catch {
+    return false; // not ours to remove: it may be a file someone else placed there
+  }
+  try {
     renameSync(tmp, file);
     return true;
   } catch {
+    rmSync(tmp, { force: true });
     return false;
   }
 }
