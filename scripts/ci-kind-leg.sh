@@ -56,14 +56,32 @@ teardown() {
     done
   fi
   say "kit teardown"
-  "$kit/teardown.sh" >&2 || say "kit teardown FAILED (exit $?)"
+  local t=$SECONDS code=0
+  "$kit/teardown.sh" >&2 || code=$?
+  if [[ -n ${table:-} ]]; then
+    record "kit teardown" "$code" $((SECONDS - t)) "$kit/teardown.sh"
+    say "kind leg's parts:"
+    cat "$table" >&2
+  fi
+  ((code == 0)) || { say "kit teardown FAILED (exit $code)"; exit 1; }
 }
 trap teardown EXIT
 trap 'exit 130' INT TERM
 
+# The leg's closing table, a line per part; the parts in the background append to it too (short appends).
+table=$reports/runs.txt
+mkdir -p "$reports"
+: >"$table"
+record() { # name, exit code, seconds, what it ran
+  printf '  %-16s %-16s %5s s  %s\n' "$1" "$( (($2 == 0)) && echo ok || echo "FAILED (exit $2)")" "$3" "$4" >>"$table"
+}
+
 say "kit setup"
 t0=$SECONDS
-if ! exports="$("$kit/setup.sh")"; then
+code=0
+exports="$("$kit/setup.sh")" || code=$?
+record "kit setup" "$code" $((SECONDS - t0)) "$kit/setup.sh"
+if ((code != 0)); then
   say "kit setup failed"
   exit 1
 fi
@@ -75,13 +93,15 @@ fi
 say "kit ready in $((SECONDS - t0)) s: node image $KIND_NODE_IMAGE, DOCKER_HOST $DOCKER_HOST"
 
 status=0
-leg() { # name, then multus-e2e run arguments
-  local name=$1 t=$SECONDS code=0
-  shift
-  say "run $name: node bin/multus-e2e.mjs run $*"
-  node bin/multus-e2e.mjs run --provider kind --kind-image "$KIND_NODE_IMAGE" --no-vm "$@" || code=$?
+leg() { # name, reports dir, then multus-e2e run arguments
+  local name=$1 dir=$2 t=$SECONDS code=0 judged=
+  shift 2
+  say "run $name: node bin/multus-e2e.mjs run $* --reports-dir $dir"
+  node bin/multus-e2e.mjs run --provider kind --kind-image "$KIND_NODE_IMAGE" --no-vm "$@" --reports-dir "$dir" || code=$?
   say "run $name: exit $code after $((SECONDS - t)) s"
   ((code == 0)) || status=1
+  [[ " $* " == *" --expect "* ]] && judged=", failures judged by its expectation file"
+  record "$name" "$code" $((SECONDS - t)) "$(node scripts/summary-counts.mjs "$dir/summary.json")$judged ($dir)"
 }
 
 bins=${3:-}
@@ -112,6 +132,7 @@ control_plane_part() {
       code=1
     fi
     say "control plane matrix (binaries, container:v1.20.2), host scenarios: exit $code after $((SECONDS - t)) s"
+    record control-plane "$code" $((SECONDS - t)) "host scenarios on kube-apiserver + etcd, binaries and containers ($reports/control-plane)"
     ((code == 0)) || status=1
   else
     say "control plane matrix skipped: no kube-apiserver and etcd in '$bins' (third argument)"
@@ -120,6 +141,7 @@ control_plane_part() {
   MULTUS_E2E_REQUIRE_DOCKER=1 MULTUS_E2E_APISERVER_IMAGE=$apiserver_image MULTUS_E2E_ETCD_IMAGE=$etcd_image \
     npx vitest run clusters/local/container-control-plane.test.ts || code=$?
   say "control plane containers of killed runs (vitest): exit $code after $((SECONDS - t)) s"
+  record killed-runs "$code" $((SECONDS - t)) "no control-plane container left by a killed run (clusters/local/container-control-plane.test.ts)"
   ((code == 0)) || status=1
   return $status
 }
@@ -130,7 +152,7 @@ cp_pid=$!
 # subnet of its own: Docker refuses a second network with the same pool.
 bridge_part() {
   MULTUS_E2E_KIND_PRIMARY=bridge MULTUS_E2E_KIND_ETH1_SUBNET=198.18.253.0/24 \
-    leg bridge-primary --name "$bridge_cluster" --tags '@bridge' --reports-dir "$reports/bridge-primary"
+    leg bridge-primary "$reports/bridge-primary" --name "$bridge_cluster" --tags '@bridge'
   return $status
 }
 (bridge_part 2>&1 | sed -u 's/^/bridge | /'; exit "${PIPESTATUS[0]}") &
@@ -139,22 +161,24 @@ bridge_pid=$!
 # The scenarios that exercise what differs between plugin families on kind: attachments, bad input (where
 # upstream's findings are), and the thick daemon's own scenarios (skipped on kind, with the reason).
 subset='@macvlan or @bridge or @errors or @thick'
-leg kindnet --name "$kindnet_cluster" --keep --reports-dir "$reports"
-leg bundled-thick --name "$kindnet_cluster" --keep --plugin bundled-thick --tags '@macvlan or @bridge or @thick' --reports-dir "$reports/thick"
+leg kindnet "$reports" --name "$kindnet_cluster" --keep
+leg bundled-thick "$reports/thick" --name "$kindnet_cluster" --keep --plugin bundled-thick --tags '@macvlan or @bridge or @thick'
 if [[ -x $bins/multus && -x $bins/multus-shim && -x $bins/multus-daemon ]]; then
-  leg upstream-thick --name "$kindnet_cluster" --keep --plugin "thick:$bins/multus-shim,$bins/multus-daemon" --tags "$subset" \
-    --expect expectations/multus-v4.2.2-thick.yaml --reports-dir "$reports/upstream-thick"
+  leg upstream-thick "$reports/upstream-thick" --name "$kindnet_cluster" --keep --plugin "thick:$bins/multus-shim,$bins/multus-daemon" \
+    --tags "$subset" --expect expectations/multus-v4.2.2-thick.yaml
   # Not the bad-input scenarios for upstream thin on kind: whether its pod with a refused interface name
   # can be deleted there is a race inside upstream's DEL (expectations/multus-v4.2.2.md#del-invalid-ifname);
   # the local provider judges that scenario, where the outcome is the same every run.
-  leg upstream-thin --name "$kindnet_cluster" --plugin "thin:$bins/multus" --tags '@macvlan or @bridge or @thick' \
-    --expect expectations/multus-v4.2.2-thin.yaml --reports-dir "$reports/upstream-thin"
+  leg upstream-thin "$reports/upstream-thin" --name "$kindnet_cluster" --plugin "thin:$bins/multus" \
+    --tags '@macvlan or @bridge or @thick' --expect expectations/multus-v4.2.2-thin.yaml
 else
   say "upstream thin and thick on kind skipped: no multus, multus-shim and multus-daemon in '$bins' (third argument)"
 fi
-t=$SECONDS
-node bin/multus-e2e.mjs cluster down --provider kind --name "$kindnet_cluster" >&2 || status=1
+t=$SECONDS code=0
+node bin/multus-e2e.mjs cluster down --provider kind --name "$kindnet_cluster" >&2 || code=$?
 say "cluster $kindnet_cluster down after $((SECONDS - t)) s"
+record "cluster down" "$code" $((SECONDS - t)) "$kindnet_cluster"
+((code == 0)) || status=1
 
 wait "$bridge_pid" || status=1
 wait "$cp_pid" || status=1

@@ -36,9 +36,11 @@ leg() {
   local name=$1; shift
   step "leg $name" node bin/multus-e2e.mjs run --no-vm --name "ci-$name" --reports-dir "reports/legs/$name" "$@"
 }
+# The closing table, also kept in reports/legs/steps.txt for .ci/run's summary.
 table() {
   printf '\n== differential legs\n'
-  for i in "${!names[@]}"; do printf '  %-34s %s\n' "${names[$i]}" "${results[$i]}"; done
+  mkdir -p reports/legs
+  for i in "${!names[@]}"; do printf '  %-34s %s\n' "${names[$i]}" "${results[$i]}"; done | tee reports/legs/steps.txt
 }
 
 # Each certificate must match what that plugin is known to get (Debian's findings, each fixture's one failure).
