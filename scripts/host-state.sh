@@ -14,5 +14,7 @@ for t in filter nat mangle raw; do
 done
 echo "ip6tables filter: $(ip6tables -S 2>/dev/null | awk '$1 == "-P" || $1 == "-N" { print $2 ($3 ? "=" $3 : "") }' | joined)"
 echo "ip_forward: $(cat /proc/sys/net/ipv4/ip_forward) ipv6 forwarding: $(cat /proc/sys/net/ipv6/conf/all/forwarding)"
-echo "processes: $(ps -eo comm= | grep -xE 'dockerd|containerd|containerd-shim.*|kind|qemu-system-.*|kube-apiserver|etcd|multus-daemon' | joined)"
+# Exited processes are not counted: a daemon that exits after its parent run ended is a zombie until PID 1
+# reaps it, which some inits do only every few seconds.
+echo "processes: $(ps -eo stat=,comm= | awk '$1 !~ /^Z/ { print $2 }' | grep -xE 'dockerd|containerd|containerd-shim.*|kind|qemu-system-.*|kube-apiserver|etcd|multus-daemon' | joined)"
 echo "work dirs: $(ls -A /var/tmp/multus-e2e 2>/dev/null | joined)"
