@@ -75,6 +75,8 @@ const agents = new Map<string, { agent: NodeAgent; options: NodeAgentOptions }>(
 let scheduler: PodScheduler | undefined;
 let namespaceFinalizer: NamespaceFinalizer | undefined;
 let control: Server | undefined;
+/** The API server's address in the fabric (fabric-relay.ts); closed while a fault stops the API server. */
+let apiRelay: Server | undefined;
 /** How each node's plugin was installed: a thin plugin's installer runs again when its credentials are renewed. */
 const installs = new Map<string, PluginInstall>();
 /** Whether node agents create a failed pod's sandbox again, and after how long (ms); set by fault scenarios. */
@@ -117,7 +119,7 @@ async function bringUp(): Promise<void> {
     progress('starting the API server');
     server = await startApiServer({ hosts: ['127.0.0.1'], port: 0, certDir: join(workDir!, 'pki'), sans: [FABRIC_HOST_IP] });
   }
-  await listenInFabric(state.fabricNetns, FABRIC_HOST_IP, server.port, { host: '127.0.0.1', port: server.port });
+  await relayApi(server);
   state.api = { url: server.url, port: server.port, caFile: server.caFile, token: server.token, fabricHost: FABRIC_HOST_IP };
   writeFileSync(state.kubeconfigPath, kubeconfigYaml(server.url, server.caPem, server.token, opts.name), { mode: 0o600 });
   writeState(state);
@@ -202,6 +204,10 @@ function agentOn(node: string): { agent: NodeAgent; options: NodeAgentOptions } 
   return found;
 }
 
+async function relayApi(to: RunningApiServer): Promise<void> {
+  apiRelay = await listenInFabric(state.fabricNetns, FABRIC_HOST_IP, to.port, { host: '127.0.0.1', port: to.port });
+}
+
 /** Faults a scenario injects through the control socket (LocalCluster.faults). */
 async function injectFault(req: ControlRequest): Promise<unknown> {
   switch (req.op) {
@@ -211,6 +217,14 @@ async function injectFault(req: ControlRequest): Promise<unknown> {
       const act = stopping ? server?.stop : server?.start;
       if (!act) throw new Error(`this cluster's API server cannot be ${stopping ? 'stopped' : 'started'} on its own`);
       log(`fault: ${stopping ? 'stopping the API server' : 'starting the API server again'}`);
+      // The relay goes with it: a stopped API server refuses connections ("connection refused", naming
+      // its address), where a relay still accepting would hand clients an EOF or a reset instead, by timing.
+      if (!stopping) {
+        await act.call(server);
+        return relayApi(server!);
+      }
+      apiRelay?.close();
+      apiRelay = undefined;
       return act.call(server);
     }
     case 'stop-pod-sandbox':
