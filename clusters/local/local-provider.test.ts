@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { CoreV1EventList, V1Node, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localProvider, leftovers, type LocalCluster } from './index.ts';
-import { clusterPrefix } from './names.ts';
+import { clusterPrefix, FABRIC_HOST_IP } from './names.ts';
 import { INSTALLER } from './plugin-install.ts';
 import { runCommand } from './run-command.ts';
 
@@ -250,6 +250,24 @@ describe.skipIf(skipReason !== undefined)('local provider (root, end to end)', (
     const node2Checkpoint = JSON.parse(readFileSync(checkpoint.replace('node-1', 'node-2'), 'utf8')) as { Data: { PodDeviceEntries: { PodUID: string; DeviceIDs: Record<string, string[]> }[] } };
     expect(node2Checkpoint.Data.PodDeviceEntries).toEqual([expect.objectContaining({ PodUID: p3.metadata!.uid, DeviceIDs: { '-1': ['dev-b'] } })]);
     expect((await api().get<V1Node>('/api/v1/nodes/node-2')).status?.allocatable?.['example.com/dev']).toBe('1');
+  });
+
+  it('a stopped API server refuses connections at its address in the fabric, as kube-apiserver does, and answers once started', async () => {
+    const port = /server: https:\/\/127\.0\.0\.1:(\d+)/.exec(readFileSync(cluster.kubeconfigPath, 'utf8'))?.[1];
+    expect(port).toBeDefined();
+    // A TCP connect from node-1, as a plugin on the node makes it: "connected" or the error code.
+    const connectFromNode = async () => (await cluster.nodeExec('node-1', [process.execPath, '-e',
+      `require('net').connect(${port}, '${FABRIC_HOST_IP}').on('connect', () => { console.log('connected'); process.exit(0); })` +
+      `.on('error', (e) => { console.log(e.code); process.exit(0); })`])).stdout.trim();
+    expect(await connectFromNode()).toBe('connected');
+    await cluster.faults.stopApiServer();
+    try {
+      expect(await connectFromNode()).toBe('ECONNREFUSED');
+    } finally {
+      await cluster.faults.startApiServer();
+    }
+    expect(await connectFromNode()).toBe('connected');
+    expect((await api().find<V1Node>('/api/v1/nodes/node-1'))?.metadata?.name).toBe('node-1');
   });
 
   it('destroy() after a daemon crash leaves nothing of the cluster on the host, and is idempotent', async () => {
