@@ -125,6 +125,20 @@ describe('matchExpectations', () => {
     expect(text).toContain('does NOT match the expectations: 2 unexpected failures, 1 unexpected passes');
   });
 
+  it('takes either outcome of an entry that varies, reporting a pass as such', () => {
+    const racy = expectations();
+    racy.expectedFailures = racy.expectedFailures.map((e) => (e.scenario === A ? { ...e, varies: true } : e));
+    const passed = matchExpectations(racy, [result(A, 'PASSED'), result(B, 'PASSED')]);
+    expect(passed.matches).toBe(true);
+    expect(passed.variedPasses.map((p) => p.scenario)).toEqual([A]);
+    expect(formatExpectationMatch(passed)).toContain(`passed, varies      ${A} [upstream-bug]`);
+    expect(formatExpectationMatch(passed)).toContain('The outcome matches the expectations (0 expected failures, 1 listed as varying passed).');
+    const failed = matchExpectations(racy, [result(A, 'FAILED'), result(B, 'PASSED')]);
+    expect([failed.matches, failed.expectedFailures.map((e) => e.scenario), failed.variedPasses]).toEqual([true, [A], []]);
+    // Without varies the same pass is a mismatch.
+    expect(matchExpectations(expectations(), [result(A, 'PASSED'), result(B, 'PASSED')]).matches).toBe(false);
+  });
+
   it('does not count a reasoned skip as a mismatch unless the file says failOnSkip', () => {
     const results = [result(A, 'SKIPPED', { reason: 'needs ipvlan' }), result(B, 'SKIPPED', { reason: 'needs vlan' })];
     const lenient = matchExpectations(expectations(), results);

@@ -121,7 +121,7 @@ describe('renderJunit with an expectation match', () => {
     const results = [result('known', ['@core'], 'FAILED', { error: 'left things behind' }), result('fixed', ['@quality'], 'PASSED'), result('new', ['@core'], 'FAILED')];
     const xml = renderJunit(results, {
       file: 'e.yaml', build: 'b', matches: false, failOnSkip: false, unexpectedFailures: [{ scenario: 'features/x.feature: new', status: 'FAILED' }],
-      unexpectedPasses: [{ ...passing, status: 'PASSED' }], expectedFailures: [{ ...expected, status: 'FAILED' }], unexpectedSkips: [], notExercised: [],
+      unexpectedPasses: [{ ...passing, status: 'PASSED' }], expectedFailures: [{ ...expected, status: 'FAILED' }], variedPasses: [], unexpectedSkips: [], notExercised: [],
     });
     expect(xml).toContain('<skipped type="expected-failure" message="expected failure (upstream-bug): DEL leaks the address https://example.org/1"/>');
     expect(xml).toContain('<system-out>left things behind</system-out>');
